@@ -1,0 +1,96 @@
+# offsite.backup: demo and tests. Run as root on Debian or Ubuntu.
+#   make demo    a sandbox backup host, a real backup to a local S3 endpoint, a summary
+#   make test    everything CI runs
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PROJECT := $(abspath .)
+export OFFSITE_WORK ?= $(PROJECT)/.work
+export OFFSITE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/offsite-backup
+export OFFSITE_VENV ?= $(OFFSITE_WORK)/venv
+export PIP_CACHE_DIR ?= $(OFFSITE_CACHE)/pip
+VENV := $(OFFSITE_VENV)
+BIN := $(VENV)/bin
+PY ?= python3
+COLLECTIONS := $(OFFSITE_WORK)/collections
+# The installed copy of the collection: molecule, the demo and ansible-test use it.
+INSTALLED := $(COLLECTIONS)/ansible_collections/offsite/backup
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
+export ANSIBLE_FORCE_COLOR ?= false
+export ANSIBLE_NOCOLOR ?= true
+export ANSIBLE_PYTHON_INTERPRETER ?= auto_silent
+
+OS_PACKAGES := debootstrap qemu-user-static binfmt-support gnupg rsync git python3-venv shellcheck
+MOLECULE_SCENARIOS ?= default
+
+.PHONY: help deps venv collection services-start services-stop demo demo-clean \
+	test sanity units lint molecule benchmark clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+deps:
+	@missing=$$(for p in $(OS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BIN)/ansible: requirements/test.txt | deps
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements/test.txt
+	touch $@
+
+venv: $(BIN)/ansible
+
+# Build the collection tarball and install it, so everything runs from the copy a
+# user would install, not from this checkout.
+collection: venv
+	rm -rf $(OFFSITE_WORK)/dist $(INSTALLED)
+	mkdir -p $(OFFSITE_WORK)/dist $(COLLECTIONS)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(OFFSITE_WORK)/dist .
+	$(BIN)/ansible-galaxy collection install --offline --no-deps -p $(COLLECTIONS) $(OFFSITE_WORK)/dist/offsite-backup-*.tar.gz
+
+services-start: venv
+	scripts/services start
+
+services-stop:
+	scripts/services stop
+
+demo: collection
+	scripts/demo
+
+demo-clean:
+	scripts/testroot destroy demo-pi || true
+	scripts/services stop
+
+sanity: collection
+	scripts/ansible-test sanity
+
+units: collection
+	scripts/ansible-test units
+
+lint: venv
+	cd $(PROJECT) && $(BIN)/ansible-lint --profile production
+
+molecule: collection
+	@for s in $(MOLECULE_SCENARIOS); do \
+	  echo "=== molecule test -s $$s"; \
+	  PATH=$(BIN):$$PATH $(BIN)/molecule test -s $$s || exit 1; \
+	done
+
+test: venv
+	scripts/run-tests
+
+benchmark: collection
+	PATH=$(BIN):$$PATH benchmarks/converge
+
+clean:
+	-for r in $(OFFSITE_WORK)/roots/*/; do [ -d "$$r" ] && scripts/testroot destroy $$(basename $$r); done
+	scripts/services stop
+	rm -rf $(OFFSITE_WORK)
