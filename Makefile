@@ -23,8 +23,8 @@ export ANSIBLE_FORCE_COLOR ?= false
 export ANSIBLE_NOCOLOR ?= true
 export ANSIBLE_PYTHON_INTERPRETER ?= auto_silent
 
-OS_PACKAGES := debootstrap qemu-user-static binfmt-support gnupg rsync git python3-venv shellcheck
-MOLECULE_SCENARIOS ?= default
+OS_PACKAGES := debootstrap qemu-user-static binfmt-support gnupg rsync git python3-venv shellcheck openssl
+MOLECULE_SCENARIOS ?= default unattended
 
 .PHONY: help deps venv collection services-start services-stop demo demo-clean \
 	test sanity units lint molecule benchmark clean
@@ -75,8 +75,10 @@ sanity: collection
 units: collection
 	scripts/ansible-test units
 
-lint: venv
-	cd $(PROJECT) && $(BIN)/ansible-lint --profile production
+lint: collection
+	cd $(PROJECT) && PATH=$(BIN):$$PATH ansible-lint --profile production
+	$(BIN)/ansible-playbook --syntax-check -i examples/inventory \
+	  --vault-password-file examples/inventory/vault-password.example offsite.backup.backup_hosts
 
 molecule: collection
 	@for s in $(MOLECULE_SCENARIOS); do \

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import mailbox
+import os
 import ssl
 import time
 
@@ -20,7 +21,9 @@ from aiosmtpd.smtp import AuthResult
 
 class MaildirHandler:
     def __init__(self, maildir):
-        self.box = mailbox.Maildir(maildir, create=True)
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(maildir, sub), exist_ok=True)
+        self.box = mailbox.Maildir(maildir, create=False)
 
     async def handle_DATA(self, server, session, envelope):
         msg = mailbox.MaildirMessage(envelope.original_content or envelope.content)
@@ -28,6 +31,7 @@ class MaildirHandler:
             "from": envelope.mail_from,
             "to": envelope.rcpt_tos,
             "auth_user": getattr(session, "sink_user", None),
+            "tls": session.ssl is not None,
         })
         self.box.add(msg)
         return "250 Message accepted for delivery"
