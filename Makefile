@@ -24,10 +24,10 @@ export ANSIBLE_NOCOLOR ?= true
 export ANSIBLE_PYTHON_INTERPRETER ?= auto_silent
 
 OS_PACKAGES := debootstrap qemu-user-static binfmt-support gnupg rsync git python3-venv shellcheck openssl
-MOLECULE_SCENARIOS ?= default unattended
+MOLECULE_SCENARIOS ?= default unattended tiering
 
 .PHONY: help deps venv collection services-start services-stop demo demo-clean \
-	test sanity units lint molecule benchmark clean
+	test sanity units integration lint molecule benchmark clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -74,6 +74,9 @@ sanity: collection
 
 units: collection
 	scripts/ansible-test units
+
+integration: collection
+	scripts/ansible-test integration --requirements
 
 lint: collection
 	cd $(PROJECT) && PATH=$(BIN):$$PATH ansible-lint --profile production

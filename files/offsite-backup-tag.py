@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) offsite.backup contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""offsite-backup-tag: tag the duplicity objects under a bucket prefix, on a backup host.
+
+The host-side twin of the module offsite.backup.duplicity_tags, for the duply post step
+of the ``tags`` strategy. It needs python3 and boto3 (Debian's python3-boto3 is enough),
+not Ansible. Install these three files in one directory, for example
+/usr/local/lib/offsite-backup/ (root-owned, 0644):
+
+    files/offsite-backup-tag.py                     -> offsite-backup-tag.py
+    plugins/module_utils/duplicity_names.py         -> duplicity_names.py
+    plugins/module_utils/duplicity_tagging.py       -> duplicity_tagging.py
+
+and run it with python3 (it has no shebang and is not executable):
+
+    python3 /usr/local/lib/offsite-backup/offsite-backup-tag.py --bucket B --prefix P \
+        [--endpoint-url URL] [--region R] [--tag-key K --archive-value V --keep-value V] \
+        [--concurrency N] [--check] [--json]
+
+The two library files are imported from --lib-dir, else $OFFSITE_BACKUP_LIB, else the
+directory of this script. Credentials come from the environment only (AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or boto3's usual chain such as AWS_PROFILE),
+never from arguments. The endpoint defaults to $AWS_ENDPOINT_URL_S3 or $AWS_ENDPOINT_URL,
+the region to $AWS_REGION or $AWS_DEFAULT_REGION.
+
+Prints one summary line on stdout (or the whole result as JSON with --json) and each
+failed object on stderr. Exit status: 0 when every duplicity object is tagged as wanted,
+1 when an object could not be tagged or the listing failed, 2 for bad arguments or
+missing library files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog='offsite-backup-tag',
+        description='Tag duplicity objects in S3 by kind (volumes: archive value; manifests, '
+                    'signatures, jsonstat: keep value), keeping their other tags. '
+                    'Credentials come from the environment only.',
+    )
+    parser.add_argument('--bucket', required=True, help='bucket name')
+    parser.add_argument('--prefix', default='', help='key prefix to walk (default: the whole bucket)')
+    parser.add_argument('--endpoint-url', default=os.environ.get('AWS_ENDPOINT_URL_S3') or os.environ.get('AWS_ENDPOINT_URL'),
+                        help='S3 endpoint (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS)')
+    parser.add_argument('--region', default=os.environ.get('AWS_REGION') or os.environ.get('AWS_DEFAULT_REGION'),
+                        help='region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1)')
+    parser.add_argument('--tag-key', default=None, help='tag key (default: glacierable)')
+    parser.add_argument('--archive-value', default=None, help='tag value for volumes (default: true)')
+    parser.add_argument('--keep-value', default=None,
+                        help='tag value for manifests, signatures and jsonstat files (default: false)')
+    parser.add_argument('--concurrency', type=int, default=None, help='parallel requests, 1 to 64 (default: 16)')
+    parser.add_argument('--check', action='store_true', help='read tags only; report what would be tagged')
+    parser.add_argument('--json', action='store_true', help='print the whole result as JSON')
+    parser.add_argument('--lib-dir', default=os.environ.get('OFFSITE_BACKUP_LIB'),
+                        help='directory holding duplicity_names.py and duplicity_tagging.py '
+                             '(default: $OFFSITE_BACKUP_LIB, else the directory of this script)')
+    return parser.parse_args(argv)
+
+
+def load_engine(lib_dir):
+    """Import duplicity_tagging (and with it duplicity_names) from lib_dir."""
+    lib_dir = os.path.abspath(lib_dir or os.path.dirname(os.path.abspath(__file__)))
+    for name in ('duplicity_names.py', 'duplicity_tagging.py'):
+        if not os.path.isfile(os.path.join(lib_dir, name)):
+            raise RuntimeError('%s is missing from %s (use --lib-dir or OFFSITE_BACKUP_LIB)' % (name, lib_dir))
+    sys.path.insert(0, lib_dir)
+    import duplicity_tagging  # pylint: disable=import-error,import-outside-toplevel
+    return duplicity_tagging
+
+
+def make_client(boto3, args, max_pool):
+    from botocore.config import Config  # pylint: disable=import-outside-toplevel
+    session = boto3.session.Session()
+    return session.client(
+        's3',
+        endpoint_url=args.endpoint_url or None,
+        region_name=args.region or 'us-east-1',
+        # Retries of throttling and transient errors are botocore's (standard mode) and then
+        # the engine's; one pooled connection per worker.
+        config=Config(max_pool_connections=max_pool, retries={'mode': 'standard', 'max_attempts': 5}),
+    )
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        engine = load_engine(args.lib_dir)
+    except (RuntimeError, ImportError) as exc:
+        print('offsite-backup-tag: %s' % exc, file=sys.stderr)
+        return EXIT_USAGE
+    options = dict(
+        tag_key=engine.DEFAULT_TAG_KEY if args.tag_key is None else args.tag_key,
+        archive_value=engine.DEFAULT_ARCHIVE_VALUE if args.archive_value is None else args.archive_value,
+        keep_value=engine.DEFAULT_KEEP_VALUE if args.keep_value is None else args.keep_value,
+        concurrency=engine.DEFAULT_CONCURRENCY if args.concurrency is None else args.concurrency,
+    )
+    try:
+        engine.validate_tag(options['tag_key'], options['archive_value'], options['keep_value'])
+        if not 1 <= options['concurrency'] <= engine.MAX_CONCURRENCY:
+            raise ValueError('--concurrency must be from 1 to %d' % engine.MAX_CONCURRENCY)
+    except ValueError as exc:
+        print('offsite-backup-tag: %s' % exc, file=sys.stderr)
+        return EXIT_USAGE
+
+    try:
+        import boto3  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        print('offsite-backup-tag: python3 cannot import boto3 (install python3-boto3)', file=sys.stderr)
+        return EXIT_FAILED
+
+    where = 's3://%s/%s' % (args.bucket, args.prefix)
+    started = time.monotonic()
+    try:
+        client = make_client(boto3, args, options['concurrency'])
+        result = engine.tag_objects(client, args.bucket, prefix=args.prefix, check_mode=args.check,
+                                    max_attempts=3, **options)
+    except engine.TaggingError as exc:
+        print('offsite-backup-tag: %s: %s' % (where, exc), file=sys.stderr)
+        result, status = dict(exc.result, incomplete=True), EXIT_FAILED
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        print('offsite-backup-tag: %s: %s' % (where, engine.describe_error(exc)), file=sys.stderr)
+        return EXIT_FAILED
+    else:
+        status = EXIT_FAILED if result['counts']['by_action']['failed'] else EXIT_OK
+
+    for failed in result['failed_objects']:
+        print('offsite-backup-tag: failed: %s (%s): %s' % (json.dumps(failed['key']), failed['kind'], failed['error']),
+              file=sys.stderr)
+    if args.json:
+        result = dict(result, bucket=args.bucket, prefix=args.prefix, seconds=round(time.monotonic() - started, 3))
+        print(json.dumps(result, sort_keys=True))
+    else:
+        print('offsite-backup-tag: %s: %s in %.1fs%s' % (
+            where, engine.summary(result), time.monotonic() - started,
+            ' (incomplete: the listing failed)' if result.get('incomplete') else ''))
+    return status
+
+
+if __name__ == '__main__':
+    sys.exit(main())

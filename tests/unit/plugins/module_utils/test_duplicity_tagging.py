@@ -1,0 +1,619 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import types
+
+import pytest
+
+from ansible_collections.offsite.backup.plugins.module_utils import duplicity_tagging
+from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import KINDS, parse
+from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging import (
+    ACTIONS,
+    TaggingError,
+    desired_value,
+    is_retryable,
+    new_counts,
+    summary,
+    tag_objects,
+    validate_tag,
+)
+
+T0 = '20240101T000000Z'
+T1 = '20240102T030405Z'
+T2 = '20240103T235959Z'
+
+COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+MODULE_UTILS = os.path.join(COLLECTION, 'plugins', 'module_utils')
+HELPER = os.path.join(COLLECTION, 'files', 'offsite-backup-tag.py')
+
+# key -> expected kind
+DUPLICITY = {
+    'pi/photos/duplicity-full.%s.manifest.gpg' % T0: 'full-manifest',
+    'pi/photos/duplicity-inc.%s.to.%s.manifest.gpg' % (T0, T1): 'inc-manifest',
+    'pi/photos/duplicity-full-signatures.%s.sigtar.gpg' % T0: 'full-signatures',
+    'pi/photos/duplicity-new-signatures.%s.to.%s.sigtar.gpg' % (T0, T1): 'new-signatures',
+    'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0: 'full-volume',
+    'pi/photos/duplicity-full.%s.vol2.difftar.gpg' % T0: 'full-volume',
+    'pi/photos/duplicity-inc.%s.to.%s.vol1.difftar.gpg' % (T0, T1): 'inc-volume',
+    'pi/photos/duplicity-inc.%s.to.%s.jsonstat.gpg' % (T1, T2): 'jsonstat',
+    # --file-prefix-* forms, other encodings, awkward folders
+    'nas/mail/arch_duplicity-full.%s.vol10.difftar.gz' % T0: 'full-volume',
+    'nas/mail/man_duplicity-full.%s.manifest' % T0: 'full-manifest',
+    'nas/mail/sig_duplicity-full-signatures.%s.sigtar.p7m' % T0: 'full-signatures',
+    'nas/manifest/duplicity-full.%s.vol3.difftar.gpg' % T0: 'full-volume',
+    'nas/signatures.sigtar/duplicity-inc.%s.to.%s.vol4.difftar' % (T0, T1): 'inc-volume',
+    'nas/with space/ünïcødé duplicity-full.%s.manifest.gpg' % T0: 'full-manifest',
+}
+NOT_DUPLICITY = [
+    'pi/photos/duplicity-full.garbage',
+    'pi/photos/README.txt',
+    'pi/photos/',
+    'pi/photos/duplicity-full.%s.manifest.gpg.bak' % T0,
+    'nas/manifest/notes manifest.txt',
+]
+
+
+class FakeClientError(Exception):
+    """Shaped like botocore.exceptions.ClientError."""
+
+    def __init__(self, code, operation, status=400):
+        super(FakeClientError, self).__init__(
+            'An error occurred (%s) when calling the %s operation: %s' % (code, operation, code))
+        self.response = {'Error': {'Code': code, 'Message': code},
+                         'ResponseMetadata': {'HTTPStatusCode': status}}
+
+
+class FakeS3:
+    """In-memory stand-in for the three S3 client methods the engine uses."""
+
+    def __init__(self, objects, page_size=1000, delay=0.0):
+        self.objects = dict((key, list(tags)) for key, tags in objects.items())
+        self.page_size = page_size
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.calls = []  # (operation, key or None, extra kwargs)
+        self.failures = {}  # (operation, key) -> list of exceptions to raise, in order
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.storage_classes = {}  # key -> StorageClass the listing reports
+
+    def fail(self, operation, key, *errors):
+        self.failures.setdefault((operation, key), []).extend(errors)
+
+    def _enter(self, operation, key, kwargs):
+        # in_flight counts the tagging requests, made by the workers (the listing runs
+        # in the caller's thread, beside them).
+        tagging = operation != 'ListObjectsV2'
+        with self.lock:
+            self.calls.append((operation, key, kwargs))
+            queue = self.failures.get((operation, key))
+            error = queue.pop(0) if queue else None
+            self.in_flight += tagging
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.delay:
+            time.sleep(self.delay)
+        with self.lock:
+            self.in_flight -= tagging
+        if error is not None:
+            raise error
+
+    def count(self, operation):
+        return sum(1 for call in self.calls if call[0] == operation)
+
+    def list_objects_v2(self, Bucket, Prefix='', ContinuationToken=None, **kwargs):
+        assert Bucket == 'bucket'
+        self._enter('ListObjectsV2', ContinuationToken, kwargs)
+        keys = sorted(key for key in self.objects if key.startswith(Prefix))
+        start = int(ContinuationToken or 0)
+        page = keys[start:start + self.page_size]
+        response = {'KeyCount': len(page), 'IsTruncated': start + self.page_size < len(keys)}
+        if page:
+            response['Contents'] = [
+                dict({'Key': key, 'Size': 1}, **({'StorageClass': self.storage_classes[key]} if key in self.storage_classes else {}))
+                for key in page]
+        if response['IsTruncated']:
+            response['NextContinuationToken'] = str(start + self.page_size)
+        return response
+
+    def get_object_tagging(self, Bucket, Key, **kwargs):
+        assert Bucket == 'bucket'
+        self._enter('GetObjectTagging', Key, kwargs)
+        if Key not in self.objects:
+            raise FakeClientError('NoSuchKey', 'GetObjectTagging', 404)
+        with self.lock:
+            return {'TagSet': [dict(tag) for tag in self.objects[Key]]}
+
+    def put_object_tagging(self, Bucket, Key, Tagging, **kwargs):
+        assert Bucket == 'bucket'
+        self._enter('PutObjectTagging', Key, kwargs)
+        tag_set = Tagging['TagSet']
+        assert len(set(tag['Key'] for tag in tag_set)) == len(tag_set), 'duplicate tag keys'
+        if len(tag_set) > 10:
+            raise FakeClientError('BadRequest', 'PutObjectTagging')
+        with self.lock:
+            self.objects[Key] = [dict(tag) for tag in tag_set]
+        return {}
+
+    def tags(self, key):
+        return dict((tag['Key'], tag['Value']) for tag in self.objects[key])
+
+
+def no_sleep(seconds):
+    assert 0 <= seconds <= duplicity_tagging.MAX_BACKOFF
+
+
+def fresh_bucket(extra=None):
+    objects = dict((key, []) for key in list(DUPLICITY) + NOT_DUPLICITY)
+    objects.update(extra or {})
+    return FakeS3(objects, page_size=4)
+
+
+def expected_value(kind, archive='true', keep='false'):
+    return archive if kind.endswith('volume') else keep
+
+
+def test_desired_value_per_kind():
+    for key, kind in DUPLICITY.items():
+        parsed = parse(key)
+        assert parsed.kind == kind
+        assert desired_value(parsed) == expected_value(kind)
+        assert desired_value(parsed, 'cold', 'hot') == expected_value(kind, 'cold', 'hot')
+
+
+def test_tags_every_duplicity_object_by_kind():
+    s3 = fresh_bucket()
+    result = tag_objects(s3, 'bucket', concurrency=4, sleep=no_sleep)
+
+    for key, kind in DUPLICITY.items():
+        assert s3.tags(key) == {'glacierable': expected_value(kind)}, key
+    for key in NOT_DUPLICITY:
+        assert s3.objects[key] == [], key
+    counts = result['counts']
+    assert counts['total'] == len(DUPLICITY) + len(NOT_DUPLICITY)
+    assert counts['by_action'] == {
+        'tagged': len(DUPLICITY), 'already_correct': 0,
+        'skipped_archived': 0, 'skipped_not_duplicity': len(NOT_DUPLICITY), 'failed': 0,
+    }
+    assert set(counts['by_kind']) == set(KINDS)
+    for kind in KINDS:
+        expected = sum(1 for k in DUPLICITY.values() if k == kind)
+        assert counts['by_kind'][kind] == {'total': expected, 'tagged': expected, 'already_correct': 0, 'skipped_archived': 0, 'failed': 0}
+    assert result['changed'] is True
+    assert result['check_mode'] is False
+    assert result['failed_objects'] == []
+    assert len(result['tagged_sample']) == len(DUPLICITY)
+    for item in result['tagged_sample']:
+        assert item['previous'] is None
+        assert item['value'] == expected_value(item['kind'])
+
+
+def test_volume_under_manifest_folder_is_a_volume():
+    key = 'nas/manifest/duplicity-full.%s.vol3.difftar.gpg' % T0
+    s3 = FakeS3({key: []})
+    tag_objects(s3, 'bucket', sleep=no_sleep)
+    assert s3.tags(key) == {'glacierable': 'true'}
+
+
+def test_non_duplicity_objects_are_never_read_or_written():
+    s3 = fresh_bucket()
+    tag_objects(s3, 'bucket', sleep=no_sleep)
+    touched = set(call[1] for call in s3.calls if call[0] != 'ListObjectsV2')
+    assert touched == set(DUPLICITY)
+
+
+def test_other_tags_are_kept():
+    manifest = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
+    volume = 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0
+    s3 = FakeS3({
+        manifest: [{'Key': 'owner', 'Value': 'pi'}, {'Key': 'glacierable', 'Value': 'true'},
+                   {'Key': 'project', 'Value': 'photos'}],
+        volume: [{'Key': 'owner', 'Value': 'pi'}],
+    })
+    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    assert s3.objects[manifest] == [{'Key': 'owner', 'Value': 'pi'}, {'Key': 'project', 'Value': 'photos'},
+                                    {'Key': 'glacierable', 'Value': 'false'}]
+    assert s3.objects[volume] == [{'Key': 'owner', 'Value': 'pi'}, {'Key': 'glacierable', 'Value': 'true'}]
+    assert result['counts']['by_action']['tagged'] == 2
+    previous = dict((item['key'], item['previous']) for item in result['tagged_sample'])
+    assert previous == {manifest: 'true', volume: None}
+
+
+def test_already_correct_objects_are_not_written():
+    manifest = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
+    volume = 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0
+    wrong = 'pi/photos/duplicity-full.%s.vol2.difftar.gpg' % T0
+    s3 = FakeS3({
+        manifest: [{'Key': 'glacierable', 'Value': 'false'}, {'Key': 'x', 'Value': 'y'}],
+        volume: [{'Key': 'glacierable', 'Value': 'true'}],
+        wrong: [{'Key': 'glacierable', 'Value': 'TRUE'}],
+    })
+    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    assert [call[1] for call in s3.calls if call[0] == 'PutObjectTagging'] == [wrong]
+    assert result['counts']['by_action'] == {
+        'tagged': 1, 'already_correct': 2, 'skipped_archived': 0, 'skipped_not_duplicity': 0, 'failed': 0}
+    assert result['counts']['by_kind']['full-volume'] == {
+        'total': 2, 'tagged': 1, 'already_correct': 1, 'skipped_archived': 0, 'failed': 0}
+    assert s3.tags(wrong) == {'glacierable': 'true'}
+
+
+def test_rerun_makes_no_writes():
+    s3 = fresh_bucket()
+    first = tag_objects(s3, 'bucket', sleep=no_sleep)
+    puts = s3.count('PutObjectTagging')
+    assert puts == len(DUPLICITY)
+    second = tag_objects(s3, 'bucket', sleep=no_sleep)
+    assert s3.count('PutObjectTagging') == puts
+    assert second['changed'] is False
+    assert second['tagged_sample'] == []
+    assert second['counts']['by_action'] == {
+        'tagged': 0, 'already_correct': len(DUPLICITY),
+        'skipped_archived': 0, 'skipped_not_duplicity': len(NOT_DUPLICITY), 'failed': 0}
+    assert first['counts']['total'] == second['counts']['total']
+
+
+def test_custom_tag_key_and_values():
+    s3 = fresh_bucket()
+    tag_objects(s3, 'bucket', tag_key='storage-tier', archive_value='cold', keep_value='hot', sleep=no_sleep)
+    for key, kind in DUPLICITY.items():
+        assert s3.tags(key) == {'storage-tier': expected_value(kind, 'cold', 'hot')}
+
+
+def test_prefix_limits_the_walk():
+    s3 = fresh_bucket()
+    result = tag_objects(s3, 'bucket', prefix='nas/', sleep=no_sleep)
+    nas = [key for key in DUPLICITY if key.startswith('nas/')]
+    assert result['counts']['by_action']['tagged'] == len(nas)
+    assert result['counts']['by_action']['skipped_not_duplicity'] == 1
+    for key in DUPLICITY:
+        assert bool(s3.objects[key]) == key.startswith('nas/')
+
+
+def test_check_mode_reads_but_never_writes():
+    s3 = fresh_bucket({'pi/photos/duplicity-full.%s.vol9.difftar.gpg' % T0: [{'Key': 'glacierable', 'Value': 'true'}]})
+    before = json.dumps(s3.objects, sort_keys=True)
+    result = tag_objects(s3, 'bucket', check_mode=True, sleep=no_sleep)
+    assert s3.count('PutObjectTagging') == 0
+    assert s3.count('GetObjectTagging') == len(DUPLICITY) + 1
+    assert json.dumps(s3.objects, sort_keys=True) == before
+    assert result['check_mode'] is True
+    assert result['changed'] is True
+    assert result['counts']['by_action']['tagged'] == len(DUPLICITY)
+    assert result['counts']['by_action']['already_correct'] == 1
+    assert 'would tag %d' % len(DUPLICITY) in summary(result)
+
+
+def test_check_mode_on_a_tagged_bucket_is_not_changed():
+    s3 = fresh_bucket()
+    tag_objects(s3, 'bucket', sleep=no_sleep)
+    result = tag_objects(s3, 'bucket', check_mode=True, sleep=no_sleep)
+    assert result['changed'] is False
+    assert result['counts']['by_action']['tagged'] == 0
+
+
+@pytest.mark.parametrize('error', [
+    FakeClientError('SlowDown', 'GetObjectTagging', 503),
+    FakeClientError('Throttling', 'GetObjectTagging', 400),
+    FakeClientError('InternalError', 'GetObjectTagging', 500),
+    FakeClientError('Whatever', 'GetObjectTagging', 503),
+])
+def test_throttling_is_retried(error):
+    key = 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0
+    s3 = FakeS3({key: []})
+    s3.fail('GetObjectTagging', key, error, error)
+    s3.fail('PutObjectTagging', key, error)
+    sleeps = []
+    result = tag_objects(s3, 'bucket', sleep=sleeps.append, backoff=0.5)
+    assert s3.count('GetObjectTagging') == 3
+    assert s3.count('PutObjectTagging') == 2
+    assert len(sleeps) == 3
+    assert all(0 <= delay <= 1.0 for delay in sleeps)
+    assert s3.tags(key) == {'glacierable': 'true'}
+    assert result['counts']['by_action']['tagged'] == 1
+    assert result['failed_objects'] == []
+
+
+def test_listing_is_retried():
+    s3 = fresh_bucket()
+    s3.fail('ListObjectsV2', '4', FakeClientError('SlowDown', 'ListObjectsV2', 503))
+    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    assert result['counts']['total'] == len(DUPLICITY) + len(NOT_DUPLICITY)
+    assert result['counts']['by_action']['tagged'] == len(DUPLICITY)
+
+
+def test_throttling_that_does_not_stop_fails_the_object_only():
+    bad = 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0
+    s3 = fresh_bucket()
+    s3.fail('PutObjectTagging', bad, *[FakeClientError('SlowDown', 'PutObjectTagging', 503)] * 10)
+    result = tag_objects(s3, 'bucket', max_attempts=4, sleep=no_sleep)
+    assert s3.count('PutObjectTagging') == len(DUPLICITY) - 1 + 4
+    assert s3.objects[bad] == []
+    assert result['counts']['by_action']['failed'] == 1
+    assert result['counts']['by_action']['tagged'] == len(DUPLICITY) - 1
+    assert result['counts']['by_kind']['full-volume']['failed'] == 1
+    assert result['failed_objects'] == [{'key': bad, 'kind': 'full-volume', 'error': result['failed_objects'][0]['error']}]
+    assert 'SlowDown' in result['failed_objects'][0]['error']
+    assert bad not in [item['key'] for item in result['tagged_sample']]
+    assert 'failed 1' in summary(result)
+
+
+def test_errors_that_are_not_throttling_are_not_retried():
+    key = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
+    s3 = FakeS3({key: [], 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0: []})
+    s3.fail('GetObjectTagging', key, FakeClientError('AccessDenied', 'GetObjectTagging', 403))
+    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    assert [call for call in s3.calls if call[1] == key] == [('GetObjectTagging', key, {})]
+    assert result['failed_objects'][0]['key'] == key
+    assert result['failed_objects'][0]['error'].startswith('An error occurred (AccessDenied)')
+    assert result['counts']['by_action'] == {
+        'tagged': 1, 'already_correct': 0, 'skipped_archived': 0, 'skipped_not_duplicity': 0, 'failed': 1}
+
+
+def test_an_unexpected_exception_fails_the_object():
+    key = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
+    s3 = FakeS3({key: []})
+    s3.fail('PutObjectTagging', key, RuntimeError('connection reset'))
+    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    assert result['failed_objects'] == [{'key': key, 'kind': 'full-manifest', 'error': 'connection reset'}]
+    assert result['changed'] is False
+
+
+def test_too_many_tags_is_a_failure():
+    key = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
+    s3 = FakeS3({key: [{'Key': 't%d' % i, 'Value': 'v'} for i in range(10)]})
+    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    assert result['counts']['by_action']['failed'] == 1
+    assert len(s3.objects[key]) == 10
+
+
+def test_max_attempts_one_does_not_retry_and_call_args_are_passed():
+    key = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
+    s3 = FakeS3({key: []})
+    s3.fail('GetObjectTagging', key, FakeClientError('SlowDown', 'GetObjectTagging', 503))
+    result = tag_objects(s3, 'bucket', max_attempts=1, call_args={'aws_retry': True}, sleep=no_sleep)
+    assert result['counts']['by_action']['failed'] == 1
+    assert s3.count('GetObjectTagging') == 1
+    assert all(call[2] == {'aws_retry': True} for call in s3.calls)
+
+
+def test_listing_failure_raises_with_partial_result():
+    s3 = fresh_bucket()
+    s3.fail('ListObjectsV2', '8', FakeClientError('AccessDenied', 'ListObjectsV2', 403))
+    with pytest.raises(TaggingError) as info:
+        tag_objects(s3, 'bucket', sleep=no_sleep)
+    assert 'after 8 keys' in str(info.value)
+    assert info.value.cause.response['Error']['Code'] == 'AccessDenied'
+    partial = info.value.result
+    assert partial['counts']['total'] == 8
+    done = sum(partial['counts']['by_action'][action] for action in ACTIONS)
+    assert done == 8
+
+
+def test_explicit_keys_are_not_listed():
+    s3 = fresh_bucket()
+    keys = list(DUPLICITY)[:3] + ['pi/photos/README.txt', list(DUPLICITY)[0]]
+    result = tag_objects(s3, 'bucket', keys=keys, sleep=no_sleep)
+    assert s3.count('ListObjectsV2') == 0
+    assert result['counts']['total'] == 4
+    assert result['counts']['by_action']['tagged'] == 3
+    assert result['counts']['by_action']['skipped_not_duplicity'] == 1
+
+
+def test_missing_key_is_a_failure():
+    s3 = FakeS3({})
+    result = tag_objects(s3, 'bucket', keys=['x/duplicity-full.%s.manifest' % T0], sleep=no_sleep)
+    assert result['counts']['by_action']['failed'] == 1
+    assert 'NoSuchKey' in result['failed_objects'][0]['error']
+
+
+def test_many_objects_concurrently_within_bounds():
+    objects = {}
+    for chain in range(5):
+        stamp = '2024010%dT000000Z' % (chain + 1)
+        objects['c/duplicity-full.%s.manifest.gpg' % stamp] = []
+        objects['c/duplicity-full-signatures.%s.sigtar.gpg' % stamp] = []
+        for volume in range(1, 500):
+            objects['c/duplicity-full.%s.vol%d.difftar.gpg' % (stamp, volume)] = []
+    s3 = FakeS3(objects, page_size=1000, delay=0.0005)
+    result = tag_objects(s3, 'bucket', concurrency=8, sleep=no_sleep)
+    assert result['counts']['by_action']['tagged'] == len(objects)
+    assert result['counts']['by_kind']['full-volume']['tagged'] == 5 * 499
+    assert result['counts']['by_kind']['full-manifest']['tagged'] == 5
+    assert s3.count('ListObjectsV2') == 3
+    assert 1 < s3.max_in_flight <= 8
+    assert all(s3.tags(key)['glacierable'] == ('true' if '.vol' in key else 'false') for key in objects)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(concurrency=0), 'concurrency'),
+    (dict(concurrency=65), 'concurrency'),
+    (dict(concurrency=True), 'concurrency'),
+    (dict(concurrency='4'), 'concurrency'),
+    (dict(tag_key=''), '1 to 128'),
+    (dict(tag_key='k' * 129), '1 to 128'),
+    (dict(tag_key='aws:tier'), 'reserved'),
+    (dict(tag_key='bad*key'), 'may only hold'),
+    (dict(archive_value='v' * 257), 'at most 256'),
+    (dict(keep_value='no!'), 'may only hold'),
+    (dict(archive_value='same', keep_value='same'), 'must differ'),
+    (dict(keys='one-key'), 'iterable'),
+    (dict(prefix=None), 'prefix'),
+])
+def test_bad_arguments_fail_before_any_request(kwargs, message):
+    s3 = fresh_bucket()
+    with pytest.raises(ValueError, match=message):
+        tag_objects(s3, 'bucket', **kwargs)
+    assert s3.calls == []
+
+
+def test_validate_tag_accepts_s3_characters():
+    validate_tag('backup/tier:class_1 @x+y=z.', 'ja', 'nein ünïcødé')
+    validate_tag('k', '', 'v')
+
+
+def test_is_retryable():
+    assert is_retryable(FakeClientError('SlowDown', 'x', 503))
+    assert is_retryable(FakeClientError('Other', 'x', 502))
+    assert not is_retryable(FakeClientError('AccessDenied', 'x', 403))
+    assert not is_retryable(RuntimeError('x'))
+
+
+def test_new_counts_and_summary():
+    counts = new_counts()
+    assert counts['total'] == 0
+    assert counts['by_action'] == dict((action, 0) for action in ACTIONS)
+    assert set(counts['by_kind']) == set(KINDS)
+    line = summary({'counts': counts, 'check_mode': False})
+    assert line == '0 objects: tagged 0, already correct 0, not duplicity 0, failed 0'
+
+
+# The host-side layout: duplicity_names.py and duplicity_tagging.py side by side, imported
+# as top-level modules, and the helper script beside them.
+
+@pytest.fixture
+def host_lib(tmp_path, monkeypatch):
+    lib = tmp_path / 'lib'
+    lib.mkdir()
+    for name in ('duplicity_names.py', 'duplicity_tagging.py'):
+        shutil.copy(os.path.join(MODULE_UTILS, name), str(lib / name))
+    for name in ('duplicity_names', 'duplicity_tagging'):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(sys, 'path', list(sys.path))
+    yield str(lib)
+    for name in ('duplicity_names', 'duplicity_tagging'):
+        sys.modules.pop(name, None)
+
+
+def test_engine_imports_standalone_beside_duplicity_names(host_lib):
+    code = (
+        'import sys; sys.path.insert(0, sys.argv[1]); import duplicity_tagging as t; '
+        'assert "ansible" not in " ".join(sys.modules), sorted(sys.modules); '
+        'assert "boto3" not in sys.modules and "botocore" not in sys.modules; '
+        'print(t.parse.__module__)'
+    )
+    output = subprocess.check_output([sys.executable, '-c', code, host_lib], cwd=host_lib)
+    assert output.decode().strip() == 'duplicity_names'
+
+
+def load_helper():
+    spec = importlib.util.spec_from_file_location('offsite_backup_tag', HELPER)
+    helper = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helper)
+    return helper
+
+
+@pytest.fixture
+def fake_boto3(monkeypatch):
+    """boto3 and botocore.config stand-ins whose client is a FakeS3."""
+    state = {'s3': fresh_bucket(), 'client_args': None}
+
+    class Session:
+        def client(self, service, **kwargs):
+            assert service == 's3'
+            state['client_args'] = kwargs
+            return state['s3']
+
+    boto3 = types.ModuleType('boto3')
+    boto3.session = types.SimpleNamespace(Session=Session)
+    botocore = types.ModuleType('botocore')
+    config = types.ModuleType('botocore.config')
+    config.Config = lambda **kwargs: kwargs
+    botocore.config = config
+    monkeypatch.setitem(sys.modules, 'boto3', boto3)
+    monkeypatch.setitem(sys.modules, 'botocore', botocore)
+    monkeypatch.setitem(sys.modules, 'botocore.config', config)
+    for name in ('AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'OFFSITE_BACKUP_LIB'):
+        monkeypatch.delenv(name, raising=False)
+    return state
+
+
+def test_helper_tags_and_summarises(host_lib, fake_boto3, capsys):
+    helper = load_helper()
+    status = helper.main(['--lib-dir', host_lib, '--bucket', 'bucket', '--prefix', 'pi/',
+                          '--endpoint-url', 'http://127.0.0.1:1', '--concurrency', '3'])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    pi = [key for key in DUPLICITY if key.startswith('pi/')]
+    assert out.startswith('offsite-backup-tag: s3://bucket/pi/: %d objects: tagged %d, already correct 0, '
+                          'not duplicity 4, failed 0 (' % (len(pi) + 4, len(pi)))
+    assert len(out.splitlines()) == 1
+    assert err == ''
+    args = fake_boto3['client_args']
+    assert args['endpoint_url'] == 'http://127.0.0.1:1'
+    assert args['region_name'] == 'us-east-1'
+    assert args['config']['max_pool_connections'] == 3
+    for key in pi:
+        assert fake_boto3['s3'].tags(key) == {'glacierable': expected_value(DUPLICITY[key])}
+
+    status = helper.main(['--lib-dir', host_lib, '--bucket', 'bucket', '--prefix', 'pi/', '--json'])
+    out, err = capsys.readouterr()
+    assert status == 0
+    result = json.loads(out)
+    assert result['changed'] is False
+    assert result['counts']['by_action']['already_correct'] == len(pi)
+
+
+def test_helper_reports_failures_and_exits_1(host_lib, fake_boto3, capsys, monkeypatch):
+    bad = 'nas/with space/ünïcødé duplicity-full.%s.manifest.gpg' % T0
+    fake_boto3['s3'].fail('PutObjectTagging', bad, FakeClientError('AccessDenied', 'PutObjectTagging', 403))
+    monkeypatch.setenv('OFFSITE_BACKUP_LIB', host_lib)
+    monkeypatch.setenv('AWS_REGION', 'eu-central-1')
+    helper = load_helper()
+    status = helper.main(['--bucket', 'bucket', '--check'])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert 'would tag %d' % len(DUPLICITY) in out
+    assert fake_boto3['s3'].count('PutObjectTagging') == 0
+    assert fake_boto3['client_args']['region_name'] == 'eu-central-1'
+
+    status = helper.main(['--bucket', 'bucket', '--tag-key', 'tier', '--archive-value', 'cold', '--keep-value', 'hot'])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert 'failed 1' in out
+    assert err == 'offsite-backup-tag: failed: %s (full-manifest): An error occurred (AccessDenied) when calling ' \
+                  'the PutObjectTagging operation: AccessDenied\n' % json.dumps(bad)
+    assert fake_boto3['s3'].tags('pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0) == {'tier': 'cold'}
+
+
+def test_helper_usage_errors(host_lib, fake_boto3, capsys, tmp_path):
+    helper = load_helper()
+    assert helper.main(['--lib-dir', host_lib, '--bucket', 'b', '--concurrency', '100']) == 2
+    assert helper.main(['--lib-dir', host_lib, '--bucket', 'b', '--keep-value', 'true']) == 2
+    assert helper.main(['--lib-dir', str(tmp_path), '--bucket', 'b']) == 2
+    err = capsys.readouterr()[1]
+    assert 'concurrency' in err and 'must differ' in err and 'duplicity_names.py is missing' in err
+    assert fake_boto3['s3'].calls == []
+    with pytest.raises(SystemExit):
+        helper.main(['--prefix', 'x'])
+
+
+def test_helper_listing_failure_exits_1(host_lib, fake_boto3, capsys):
+    fake_boto3['s3'].fail('ListObjectsV2', None, FakeClientError('NoSuchBucket', 'ListObjectsV2', 404))
+    helper = load_helper()
+    status = helper.main(['--lib-dir', host_lib, '--bucket', 'bucket'])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out.endswith('(incomplete: the listing failed)\n')
+    assert 'listing s3://bucket/ failed after 0 keys: An error occurred (NoSuchBucket)' in err
+
+
+def test_archived_objects_cost_no_request():
+    volume = 'host/p/archive-duplicity-full.20240101T000000Z.vol1.difftar.gpg'
+    deep = 'host/p/archive-duplicity-full.20240101T000000Z.vol2.difftar.gpg'
+    manifest = 'host/p/duplicity-full.20240101T000000Z.manifest.gpg'
+    client = FakeS3({volume: [], deep: [], manifest: []})
+    client.storage_classes = {volume: 'GLACIER', deep: 'DEEP_ARCHIVE', manifest: 'STANDARD'}
+    result = tag_objects(client, 'bucket', prefix='host/p/')
+    assert result['counts']['by_action']['skipped_archived'] == 2
+    assert result['counts']['by_kind']['full-volume']['skipped_archived'] == 2
+    assert result['counts']['by_action']['tagged'] == 1
+    assert [call[1] for call in client.calls if call[0] != 'ListObjectsV2'] == [manifest, manifest]
