@@ -56,6 +56,15 @@ def main():
 
     total = sum(o["Size"] for o in objects.values())
     print(f"Bucket {args.bucket} ({args.endpoint_url or 'AWS'}): {len(objects)} objects, {human(total)}")
+    try:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=args.bucket).get("Rules", [])
+    except s3.exceptions.ClientError:
+        rules = []
+    for rule in rules:
+        flt = rule.get("Filter", {})
+        where = flt.get("Prefix", flt.get("And", {}).get("Prefix", "")) or "(whole bucket)"
+        moves = ", ".join(f"{t['StorageClass']} after {t.get('Days', 0)} days" for t in rule.get("Transitions", []))
+        print(f"  lifecycle rule {rule['ID']}: {where} -> {moves or 'no transition'}")
     for target, files in sorted(by_target.items()):
         grouping = group_sets(files)
         size = sum(objects[f.key]["Size"] for f in files)
