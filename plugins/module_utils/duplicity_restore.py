@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import random
 import re
 import time
 import typing as t
@@ -43,13 +42,14 @@ if __name__.startswith('ansible_collections.'):
         parse,
     )
     from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging import (
+        Retrier,
         describe_error,
         error_code,
         is_retryable,
     )
 else:  # imported as a top-level module beside duplicity_names.py (benchmarks)
     from duplicity_names import TIME_FORMAT, group_sets, parse  # pylint: disable=import-error
-    from duplicity_tagging import describe_error, error_code, is_retryable  # pylint: disable=import-error
+    from duplicity_tagging import Retrier, describe_error, error_code, is_retryable  # pylint: disable=import-error
 
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
@@ -59,7 +59,6 @@ DEFAULT_WAIT_TIMEOUT = 43200
 DEFAULT_POLL_INTERVAL = 60
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BACKOFF = 0.5
-MAX_BACKOFF = 20.0
 
 TIERS = ('Expedited', 'Standard', 'Bulk')
 STATES = ('not_archived', 'archived', 'restore_in_progress', 'restored')
@@ -489,31 +488,20 @@ def estimate(items, days=DEFAULT_DAYS):
 
 # ---- the engine ----------------------------------------------------------------------
 
-class Caller:
+class Caller(Retrier):
     """Calls client methods with ``call_args`` added, retrying retryable errors with full-jitter backoff.
 
     ``max_attempts=1`` leaves retries to the client (amazon.aws's AWSRetry wrapper).
+    Besides what the tagging engine retries, a HeadObject's bare 5xx is retried; the
+    codes in NOT_RETRYABLE_CODES never are.
     """
 
     def __init__(self, call_args=None, max_attempts=DEFAULT_MAX_ATTEMPTS, backoff=DEFAULT_BACKOFF, sleep=time.sleep):
-        self.call_args = dict(call_args or {})
-        self.max_attempts = max(1, int(max_attempts))
-        self.backoff = backoff
-        self.sleep = sleep
+        super().__init__(max_attempts, backoff, sleep, call_args)
 
-    def __call__(self, method, **kwargs):
-        kwargs.update(self.call_args)
-        attempt = 1
-        while True:
-            try:
-                return method(**kwargs)
-            except Exception as exc:  # pylint: disable=broad-exception-caught
-                code, dummy = error_code(exc)
-                if attempt >= self.max_attempts or code in NOT_RETRYABLE_CODES \
-                        or not (is_retryable(exc) or code in RETRYABLE_HEAD_CODES):
-                    raise
-                self.sleep(random.uniform(0, min(MAX_BACKOFF, self.backoff * 2 ** (attempt - 1))))
-                attempt += 1
+    def should_retry(self, exc):
+        code, dummy = error_code(exc)
+        return code not in NOT_RETRYABLE_CODES and (is_retryable(exc) or code in RETRYABLE_HEAD_CODES)
 
 
 def check_concurrency(concurrency):

@@ -171,8 +171,12 @@ def new_counts():
     }
 
 
-class _Retrier:
-    """Calls a client method, retrying retryable errors with full-jitter backoff."""
+class Retrier:
+    """Calls a client method, retrying retryable errors with full-jitter backoff.
+
+    ``should_retry`` decides which errors get another attempt; subclasses widen or
+    narrow it (duplicity_restore's Caller does).
+    """
 
     def __init__(self, max_attempts, backoff, sleep, call_args):
         self.max_attempts = max(1, int(max_attempts))
@@ -187,10 +191,13 @@ class _Retrier:
             try:
                 return method(**kwargs)
             except Exception as exc:  # pylint: disable=broad-exception-caught
-                if attempt >= self.max_attempts or not is_retryable(exc):
+                if attempt >= self.max_attempts or not self.should_retry(exc):
                     raise
                 self.sleep(random.uniform(0, min(MAX_BACKOFF, self.backoff * 2 ** (attempt - 1))))
                 attempt += 1
+
+    def should_retry(self, exc):
+        return is_retryable(exc)
 
 
 def _list_keys(call, client, bucket, prefix):
@@ -271,7 +278,7 @@ def tag_objects(client, bucket, keys=None, prefix='',
     if isinstance(keys, str):
         raise ValueError('keys must be an iterable of keys, not a single string')
 
-    call = _Retrier(max_attempts, backoff, sleep, call_args)
+    call = Retrier(max_attempts, backoff, sleep, call_args)
     counts = new_counts()
     by_action = counts['by_action']
     failed_objects = []
