@@ -40,21 +40,8 @@ description:
   - Glob characters (C(*), C(?), C([)) in the source's own name are escaped, so they match themselves.
   - The filter fails on the first rejected pattern; P(offsite.backup.duply_filelist_errors#filter) lists every one.
 positional: _input, includes, excludes
-options:
-  _input:
-    description: Absolute path of the source directory, with or without a trailing C(/).
-    type: str
-    required: true
-  includes:
-    description: Patterns of paths to back up even where an exclude matches them.
-    type: list
-    elements: str
-    default: []
-  excludes:
-    description: Patterns of paths to leave out of the backup.
-    type: list
-    elements: str
-    default: []
+extends_documentation_fragment:
+  - offsite.backup.duply_patterns
 seealso:
   - plugin: offsite.backup.duply_filelist_errors
     plugin_type: filter

@@ -20,21 +20,8 @@ description:
     relative and its C(..) components leave the source, or it names the source itself.
   - An O(includes) or O(excludes) that is not a list is reported too.
 positional: _input, includes, excludes
-options:
-  _input:
-    description: Absolute path of the source directory, with or without a trailing C(/).
-    type: str
-    required: true
-  includes:
-    description: Patterns of paths to back up even where an exclude matches them.
-    type: list
-    elements: str
-    default: []
-  excludes:
-    description: Patterns of paths to leave out of the backup.
-    type: list
-    elements: str
-    default: []
+extends_documentation_fragment:
+  - offsite.backup.duply_patterns
 seealso:
   - plugin: offsite.backup.duply_filelist
     plugin_type: filter
