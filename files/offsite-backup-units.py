@@ -15,6 +15,8 @@ Install it in one directory with the two library files it imports, for example
     python3 offsite-backup-units.py list --source DIR --depth N [--order name|size] [--exclude FILE]
     python3 offsite-backup-units.py prepare --profile-dir /etc/duply/P --runtime-dir DIR \
         --source DIR --depth N [--order name|size]
+    python3 offsite-backup-units.py profile --profile-dir /etc/duply/P --runtime-dir DIR \
+        --source DIR --slug SLUG
 
 Both print one line per unit, in the order to back them up: SLUG, source bytes and the
 unit's directory (control characters shown as '?', the remainder as '(rest)'), separated
@@ -70,45 +72,65 @@ def write(path, text):
         handle.write(text.encode('utf-8', 'surrogateescape'))
 
 
-def prepare(units_mod, args, units, lines):
+def unit_dir(args, slug, label, source, filelist):
+    """Write the duply profile of one unit below RUNTIME/PROFILE/; return its path."""
+    profile = os.path.basename(os.path.normpath(args.profile_dir))
+    path = os.path.join(args.runtime_dir, profile, '%s--%s' % (profile, slug))
+    os.mkdir(path, 0o700)
+    write(os.path.join(path, 'conf'),
+          '# Unit %s of duply profile %s, written by offsite-backup-units.\n'
+          '. %s\nSOURCE=%s\nTARGET="$TARGET/%s"\n'
+          % (label, profile, shlex.quote(os.path.join(args.profile_dir, 'conf')), shlex.quote(source), slug))
+    write(os.path.join(path, 'exclude'), ''.join(line + '\n' for line in filelist))
+    for name in os.listdir(args.profile_dir):
+        if name in ('pre', 'post') or name.startswith('gpgkey.'):
+            os.symlink(os.path.join(args.profile_dir, name), os.path.join(path, name))
+    return path
+
+
+def fresh_root(args, slug=None):
+    """Make RUNTIME/PROFILE/ (0700) anew, or only the directory of the unit slug."""
     profile = os.path.basename(os.path.normpath(args.profile_dir))
     root = os.path.join(args.runtime_dir, profile)
-    os.makedirs(args.runtime_dir, mode=0o700, exist_ok=True)
-    os.chmod(args.runtime_dir, 0o700)
-    shutil.rmtree(root, ignore_errors=True)
-    os.mkdir(root, 0o700)
-    dirs = {}
-    for unit in units:
-        unit_dir = os.path.join(root, '%s--%s' % (profile, unit.slug))
-        os.mkdir(unit_dir, 0o700)
-        source = os.path.join(os.path.normpath(args.source), unit.relpath) if unit.relpath else os.path.normpath(args.source)
-        write(os.path.join(unit_dir, 'conf'),
-              '# Unit %s of duply profile %s, written by offsite-backup-units for this run.\n'
-              '. %s\nSOURCE=%s\nTARGET="$TARGET/%s"\n'
-              % (display(unit.relpath), profile, shlex.quote(os.path.join(args.profile_dir, 'conf')),
-                 shlex.quote(source), unit.slug))
-        write(os.path.join(unit_dir, 'exclude'),
-              ''.join(line + '\n' for line in units_mod.unit_filelist(lines, args.source, unit.relpath, units)))
-        for name in os.listdir(args.profile_dir):
-            if name in ('pre', 'post') or name.startswith('gpgkey.'):
-                os.symlink(os.path.join(args.profile_dir, name), os.path.join(unit_dir, name))
-        dirs[unit.slug] = unit_dir
-    return dirs
+    for path in (args.runtime_dir, root):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+    shutil.rmtree(os.path.join(root, '%s--%s' % (profile, slug)) if slug else root, ignore_errors=True)
+    if not slug:
+        os.mkdir(root, 0o700)
+
+
+def prepare(units_mod, args, units, lines):
+    fresh_root(args)
+    source = os.path.normpath(args.source)
+    return {u.slug: unit_dir(args, u.slug, display(u.relpath), os.path.join(source, u.relpath) if u.relpath else source,
+                             units_mod.unit_filelist(lines, args.source, u.relpath, units))
+            for u in units}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='offsite-backup-units', description=__doc__.splitlines()[0])
-    parser.add_argument('command', choices=['list', 'prepare'])
+    parser.add_argument('command', choices=['list', 'prepare', 'profile'])
+    parser.add_argument('--slug', help='the unit (profile)')
     parser.add_argument('--source', required=True)
-    parser.add_argument('--depth', type=int, required=True)
+    parser.add_argument('--depth', type=int, help='split depth (list, prepare)')
     parser.add_argument('--order', choices=['name', 'size'], default='name')
     parser.add_argument('--exclude', help="the profile's exclude file (default: PROFILE-DIR/exclude)")
     parser.add_argument('--profile-dir', help='the duply profile directory (prepare)')
     parser.add_argument('--runtime-dir', default='/run/offsite-backup', help='where prepare writes (default: %(default)s)')
     parser.add_argument('--lib-dir', default=os.environ.get('OFFSITE_BACKUP_LIB'))
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command == 'prepare' and not args.profile_dir:
-        parser.error('prepare needs --profile-dir')
+    if args.command != 'profile' and not args.depth:
+        parser.error('%s needs --depth' % args.command)
+    if args.command != 'list' and not args.profile_dir:
+        parser.error('%s needs --profile-dir' % args.command)
+    if args.command == 'profile':
+        if not args.slug or not re.match(r'^[A-Za-z0-9._-]+$', args.slug) or args.slug in ('.', '..'):
+            parser.error('profile needs --slug, a unit name as the bucket shows it')
+        # For restores: no discovery, so the source need not exist.
+        fresh_root(args, args.slug)
+        print(unit_dir(args, args.slug, args.slug, os.path.normpath(args.source), []))
+        return 0
     exclude = args.exclude or (os.path.join(args.profile_dir, 'exclude') if args.profile_dir else None)
     try:
         units_mod = load(args.lib_dir)

@@ -96,7 +96,9 @@ def unit_filelist(profile_lines, source, relpath, units=()):
     """The filelist of one unit: relpath below source, or None for the remainder of units."""
     parts = source_parts(source)
     if relpath is None:
-        return ['- ' + escape(parts + u.relpath.split('/')) for u in units if u.relpath is not None] + list(profile_lines)
+        # The units' directories themselves stay in the remainder, empty: a restore of it
+        # gives back their real names (and modes), which the slugs cannot.
+        return ['- ' + escape(parts + u.relpath.split('/')) + '/**' for u in units if u.relpath is not None] + list(profile_lines)
     unit_parts = parts + relpath.split('/')
     out = []
     for line in profile_lines:

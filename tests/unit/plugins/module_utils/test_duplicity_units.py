@@ -118,7 +118,7 @@ def test_unit_filelist_line_deciding_the_whole_unit():
 def test_remainder_filelist_leaves_the_units_out():
     units = [Unit('a', 'a'), Unit('b_-12345678', 'b*'), Unit(REST, None)]
     assert unit_filelist(['- /srv/data/tmp'], '/srv/data', None, units) == [
-        '- /srv/data/a', '- /srv/data/b[*]', '- /srv/data/tmp']
+        '- /srv/data/a/**', '- /srv/data/b[*]/**', '- /srv/data/tmp']
 
 
 def test_tree_size(tmp_path):
@@ -149,4 +149,4 @@ def test_helper_prepare(tmp_path):
     assert 'TARGET="$TARGET/%s"' % unit_slug('my dir') in conf
     assert os.readlink(unit_dir / 'pre') == str(profile / 'pre')
     assert (tmp_path / 'run' / 'p' / 'p--_rest' / 'exclude').read_text().splitlines() == [
-        '- %s/big' % src, '- %s/my dir' % src, '- %s/loose' % src]
+        '- %s/big/**' % src, '- %s/my dir/**' % src, '- %s/loose' % src]
