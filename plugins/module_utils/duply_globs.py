@@ -133,7 +133,8 @@ def _regex(parts, ignorecase):
             elif char == '[' and part.find(']', i + 2) > 0:
                 end = part.find(']', i + 2)
                 body = part[i + 1:end]
-                out += '[' + ('^' + body[1:] if body.startswith('!') else body).replace('\\', '\\\\') + ']'
+                negate, body = body.startswith('!'), body[1:] if body.startswith('!') else body
+                out += '[' + ('^' if negate else '') + body.replace('\\', '\\\\').replace('[', '\\[') + ']'
                 i = end
             else:
                 out += re.escape(char)
