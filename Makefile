@@ -24,7 +24,7 @@ export ANSIBLE_NOCOLOR ?= true
 export ANSIBLE_PYTHON_INTERPRETER ?= auto_silent
 
 OS_PACKAGES := debootstrap qemu-user-static binfmt-support gnupg rsync git python3-venv shellcheck openssl
-MOLECULE_SCENARIOS ?= default unattended tiering restore pip arm
+MOLECULE_SCENARIOS ?= default unattended tiering restore pip arm split
 
 .PHONY: help deps venv collection services-start services-stop demo demo-clean \
 	test sanity units integration lint molecule benchmark clean

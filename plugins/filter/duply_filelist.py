@@ -81,92 +81,16 @@ _value:
   elements: str
 """
 
-import posixpath
-import re
-from fnmatch import fnmatchcase
-
 from ansible.errors import AnsibleFilterError
 
-IGNORECASE = 'ignorecase:'
-
-
-def _source_parts(source):
-    if not isinstance(source, str) or not source.startswith('/'):
-        raise AnsibleFilterError('duply_filelist: the source must be an absolute path, not %r' % (source,))
-    return [part for part in posixpath.normpath(source).split('/') if part]
-
-
-def _absolute_place(source_parts, parts, ignorecase):
-    """'inside' if the absolute glob can match below the source, 'whole' if it ends at the source or above it, else 'outside'."""
-    if ignorecase:
-        source_parts = [part.casefold() for part in source_parts]
-        parts = [part.casefold() for part in parts]
-    for level, part in enumerate(parts):
-        if level == len(source_parts):
-            return 'inside'
-        if '**' in part:
-            # ** also matches '/', so everything after a fitting head can lie below the source.
-            head = part[:part.index('**')] + '*'
-            return 'inside' if fnmatchcase(source_parts[level], head) else 'outside'
-        if not fnmatchcase(source_parts[level], part):
-            return 'outside'
-    return 'whole'
-
-
-def _translate(source_parts, pattern):
-    """Return (globs, None) for one pattern, or (None, why it is rejected)."""
-    if not isinstance(pattern, str):
-        return None, 'must be a string, not %s' % type(pattern).__name__
-    if '\n' in pattern or '\r' in pattern:
-        return None, 'must be a single line'
-    body = pattern.strip()
-    flag = ''
-    if body[:len(IGNORECASE)].lower() == IGNORECASE:
-        flag, body = body[:len(IGNORECASE)], body[len(IGNORECASE):]
-    if not body:
-        return None, 'is empty'
-    source = '/' + '/'.join(source_parts)
-
-    if body.startswith('/'):
-        parts = [part for part in posixpath.normpath(body).split('/') if part]
-        place = _absolute_place(source_parts, parts, bool(flag))
-        if place == 'outside':
-            return None, "'%s' lies outside the source %s and can never match" % (pattern, source)
-        if place == 'whole':
-            return None, "'%s' names the source %s itself or a directory above it, not a path inside it" % (pattern, source)
-        return [flag + '/' + '/'.join(parts)], None
-
-    anywhere = '/' not in body.rstrip('/')
-    if body.startswith('**/'):
-        anywhere, body = True, body[3:]
-    relative = posixpath.normpath(body)
-    if relative == '..' or relative.startswith('../'):
-        return None, "'%s' climbs out of the source %s with '..' and can never match" % (pattern, source)
-    if relative == '.':
-        return None, "'%s' names the source %s itself, not a path inside it" % (pattern, source)
-    # Duplicity has no quoting, but a one-character class matches the character itself.
-    base = ''.join('/' + re.sub(r'([*?[])', r'[\1]', part) for part in source_parts)
-    globs = [base + '/' + relative]
-    if anywhere:
-        globs.append(base + '/**/' + relative)
-    return [flag + glob for glob in globs], None
+from ansible_collections.offsite.backup.plugins.module_utils.duply_globs import walk
 
 
 def _walk(source, includes, excludes):
-    """Yield (filelist lines, error message) for each pattern; one of the two is None."""
-    source_parts = _source_parts(source)
-    for sign, field, patterns in (('+', 'includes', includes), ('-', 'excludes', excludes)):
-        if patterns is None:
-            continue
-        if not isinstance(patterns, (list, tuple)):
-            yield None, '%s must be a list of patterns, not %s' % (field, type(patterns).__name__)
-            continue
-        for index, pattern in enumerate(patterns):
-            globs, problem = _translate(source_parts, pattern)
-            if problem:
-                yield None, '%s[%d] %s' % (field, index, problem)
-            else:
-                yield ['%s %s' % (sign, glob) for glob in globs], None
+    try:
+        yield from walk(source, includes, excludes)
+    except ValueError as exc:
+        raise AnsibleFilterError('duply_filelist: %s' % exc) from exc
 
 
 def duply_filelist(source, includes=None, excludes=None):
