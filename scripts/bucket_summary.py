@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print what landed in a bucket: per prefix, the duplicity chains and sets found there,
 with volume counts, sizes and storage classes, and whatever else the bucket holds.
@@ -6,16 +7,13 @@ Names are read with the collection's own grammar (module_utils/duplicity_names.p
 the installed collection on ANSIBLE_COLLECTIONS_PATH.
 """
 
+import checkout_env  # noqa: F401  (the venv and this checkout as the collection)
+
 import argparse
 import collections
-import os
-import sys
 
 import boto3
 
-for _path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep):
-    if _path:
-        sys.path.insert(0, _path)
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import (  # noqa: E402
     group_sets,

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Do, for tests, what S3 would do when a bucket's lifecycle transitions fall due.
 
@@ -10,19 +11,16 @@ keys with their class, and every key's storage class afterwards, with the kind t
 collection's filename grammar gives it.
 """
 
+import checkout_env  # noqa: F401  (the venv and this checkout as the collection)
+
 import argparse
 import json
-import os
-import sys
 
 import boto3
 from botocore.exceptions import ClientError
 
-for _path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep):
-    if _path:
-        sys.path.insert(0, _path)
 
-from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import parse  # noqa: E402
+from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import parse
 
 COLDNESS = ["STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
 

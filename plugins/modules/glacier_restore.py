@@ -538,7 +538,7 @@ def main():
     if params['wait'] and not module.check_mode:
         outcome = wait_until_readable(
             client, bucket, waiting, timeout=params['wait_timeout'], interval=params['poll_interval'],
-            concurrency=params['concurrency'], call=call, log=module.log)
+            concurrency=params['concurrency'], call=call, log=module.debug)
         outcome['waited'] = True
         outcome['objects'] = len(set(waiting))
         result['wait'] = outcome
