@@ -89,7 +89,7 @@ lint: collection
 	@! grep -q "was required, but" $(OFFSITE_WORK)/lint.log
 	@# The scripts the README names run as written: no PYTHONPATH, no venv on PATH.
 	for s in scripts/simulate_transition.py scripts/bucket_summary.py; do \
-	  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$$HOME" $$s --help >/dev/null || exit 1; \
+	  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$$HOME" python3 $$s --help >/dev/null || exit 1; \
 	done
 	$(BIN)/ansible-playbook --syntax-check -i examples/inventory \
 	  --vault-password-file examples/inventory/vault-password.example offsite.backup.backup_hosts

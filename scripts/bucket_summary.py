@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print what landed in a bucket: per prefix, the duplicity chains and sets found there,
 with volume counts, sizes and storage classes, and whatever else the bucket holds.
@@ -7,7 +6,9 @@ Names are read with the collection's own grammar (module_utils/duplicity_names.p
 the installed collection on ANSIBLE_COLLECTIONS_PATH.
 """
 
-import checkout_env  # noqa: F401  (the venv and this checkout as the collection)
+# First: re-runs this script in the harness venv if need be, and makes this checkout
+# importable as the collection.
+import checkout_env  # noqa: F401 pylint: disable=unused-import
 
 import argparse
 import collections

@@ -3,7 +3,7 @@
 written from a checkout: the harness venv's interpreter (it has boto3), and this
 checkout importable as ``ansible_collections.offsite.backup``.
 
-    import checkout_env  # noqa: F401  (first, before boto3 and the collection)
+    import checkout_env  # first, before boto3 and the collection
 """
 
 import os

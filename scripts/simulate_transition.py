@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Do, for tests, what S3 would do when a bucket's lifecycle transitions fall due.
 
@@ -11,7 +10,9 @@ keys with their class, and every key's storage class afterwards, with the kind t
 collection's filename grammar gives it.
 """
 
-import checkout_env  # noqa: F401  (the venv and this checkout as the collection)
+# First: re-runs this script in the harness venv if need be, and makes this checkout
+# importable as the collection.
+import checkout_env  # noqa: F401 pylint: disable=unused-import
 
 import argparse
 import json
