@@ -78,7 +78,7 @@ sanity units integration: collection
 	@failed=; for c in $(CONTROLLERS); do \
 	  echo "=== ansible-test $@ on ansible-core $$c"; \
 	  venv=$$(scripts/controller-venv $$c) || { failed="$$failed $$c"; continue; }; \
-	  OFFSITE_VENV=$$venv scripts/ansible-test $@ $(if $(filter integration,$@),--requirements) || failed="$$failed $$c"; \
+	  OFFSITE_TEST_VENV=$$venv scripts/ansible-test $@ $(if $(filter integration,$@),--requirements) || failed="$$failed $$c"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "ansible-test $@ failed on ansible-core$$failed"; exit 1; fi
 
