@@ -23,7 +23,9 @@ The two library files are imported from --lib-dir, else $OFFSITE_BACKUP_LIB, els
 directory of this script. Credentials come from the environment only (AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or boto3's usual chain such as AWS_PROFILE),
 never from arguments. The endpoint defaults to $AWS_ENDPOINT_URL_S3 or $AWS_ENDPOINT_URL,
-the region to $AWS_REGION or $AWS_DEFAULT_REGION.
+the region to $AWS_REGION or $AWS_DEFAULT_REGION. With an endpoint, the environment's
+AWS_REQUEST_CHECKSUM_CALCULATION and AWS_RESPONSE_CHECKSUM_VALIDATION default to
+when_required: S3-compatible stores often reject the checksums boto3 1.36 and later send.
 
 Prints one summary line on stdout (or the whole result as JSON with --json) and each
 failed object on stderr. Exit status: 0 when every duplicity object is tagged as wanted,
@@ -81,6 +83,31 @@ def load_engine(lib_dir):
     return duplicity_tagging
 
 
+# boto3 1.36 and later send and check CRC checksums on every request unless told
+# otherwise, and many S3-compatible stores reject or fail them. With an endpoint other
+# than AWS, ask for checksums only where the API requires one; a value already in the
+# environment wins.
+CHECKSUM_SETTINGS = (
+    ('AWS_REQUEST_CHECKSUM_CALCULATION', 'when_required'),
+    ('AWS_RESPONSE_CHECKSUM_VALIDATION', 'when_required'),
+)
+
+
+def relax_checksums(endpoint_url, environ=None):
+    """Default boto3's checksum settings to when_required when an endpoint is given.
+
+    Must run before the boto3 session is made. Returns the names it set.
+    """
+    environ = os.environ if environ is None else environ
+    if not endpoint_url:
+        return []
+    changed = [name for name, _value in CHECKSUM_SETTINGS if not environ.get(name)]
+    for name, value in CHECKSUM_SETTINGS:
+        if not environ.get(name):
+            environ[name] = value
+    return changed
+
+
 def make_client(boto3, args, max_pool):
     from botocore.config import Config  # pylint: disable=import-outside-toplevel
     session = boto3.session.Session()
@@ -115,6 +142,7 @@ def main(argv=None):
         print('offsite-backup-tag: %s' % exc, file=sys.stderr)
         return EXIT_USAGE
 
+    relax_checksums(args.endpoint_url)
     try:
         import boto3  # pylint: disable=import-outside-toplevel
     except ImportError:

@@ -520,6 +520,8 @@ def fake_boto3(monkeypatch):
         def client(self, service, **kwargs):
             assert service == 's3'
             state['client_args'] = kwargs
+            # What botocore would read from the environment when the client is made.
+            state['checksum_env'] = {name: os.environ.get(name) for name in CHECKSUM_VARIABLES}
             return state['s3']
 
     boto3 = types.ModuleType('boto3')
@@ -533,7 +535,56 @@ def fake_boto3(monkeypatch):
     monkeypatch.setitem(sys.modules, 'botocore.config', config)
     for name in ('AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'OFFSITE_BACKUP_LIB'):
         monkeypatch.delenv(name, raising=False)
+    for name in CHECKSUM_VARIABLES:
+        # setenv first, so that what the helper sets in os.environ is undone afterwards.
+        monkeypatch.setenv(name, 'unset')
+        monkeypatch.delenv(name)
     return state
+
+
+CHECKSUM_VARIABLES = ('AWS_REQUEST_CHECKSUM_CALCULATION', 'AWS_RESPONSE_CHECKSUM_VALIDATION')
+
+
+def test_helper_with_an_endpoint_asks_for_checksums_only_when_required(host_lib, fake_boto3, capsys):
+    helper = load_helper()
+    status = helper.main(['--lib-dir', host_lib, '--bucket', 'bucket', '--prefix', 'pi/',
+                          '--endpoint-url', 'http://127.0.0.1:1'])
+    assert status == 0, capsys.readouterr()[1]
+    assert fake_boto3['checksum_env'] == dict.fromkeys(CHECKSUM_VARIABLES, 'when_required')
+
+
+def test_helper_with_an_endpoint_from_the_environment_too(host_lib, fake_boto3, capsys, monkeypatch):
+    monkeypatch.setenv('AWS_ENDPOINT_URL_S3', 'http://127.0.0.1:1')
+    helper = load_helper()
+    assert helper.main(['--lib-dir', host_lib, '--bucket', 'bucket', '--check']) == 0, capsys.readouterr()[1]
+    assert fake_boto3['client_args']['endpoint_url'] == 'http://127.0.0.1:1'
+    assert fake_boto3['checksum_env'] == dict.fromkeys(CHECKSUM_VARIABLES, 'when_required')
+
+
+def test_helper_keeps_checksum_settings_from_the_environment(host_lib, fake_boto3, capsys, monkeypatch):
+    monkeypatch.setenv('AWS_REQUEST_CHECKSUM_CALCULATION', 'when_supported')
+    helper = load_helper()
+    assert helper.main(['--lib-dir', host_lib, '--bucket', 'bucket', '--check',
+                        '--endpoint-url', 'http://127.0.0.1:1']) == 0, capsys.readouterr()[1]
+    assert fake_boto3['checksum_env'] == {'AWS_REQUEST_CHECKSUM_CALCULATION': 'when_supported',
+                                          'AWS_RESPONSE_CHECKSUM_VALIDATION': 'when_required'}
+
+
+def test_helper_against_aws_leaves_checksums_alone(host_lib, fake_boto3, capsys):
+    helper = load_helper()
+    assert helper.main(['--lib-dir', host_lib, '--bucket', 'bucket', '--check']) == 0, capsys.readouterr()[1]
+    assert fake_boto3['client_args']['endpoint_url'] is None
+    assert fake_boto3['checksum_env'] == dict.fromkeys(CHECKSUM_VARIABLES)
+
+
+def test_relax_checksums_reports_what_it_set():
+    helper = load_helper()
+    environ = {'AWS_RESPONSE_CHECKSUM_VALIDATION': 'when_supported'}
+    assert helper.relax_checksums('https://s3.example.net', environ) == ['AWS_REQUEST_CHECKSUM_CALCULATION']
+    assert environ == {'AWS_REQUEST_CHECKSUM_CALCULATION': 'when_required',
+                       'AWS_RESPONSE_CHECKSUM_VALIDATION': 'when_supported'}
+    assert helper.relax_checksums('', environ) == []
+    assert helper.relax_checksums(None, {}) == []
 
 
 def test_helper_tags_and_summarises(host_lib, fake_boto3, capsys):
