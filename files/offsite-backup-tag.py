@@ -101,10 +101,11 @@ def relax_checksums(endpoint_url, environ=None):
     environ = os.environ if environ is None else environ
     if not endpoint_url:
         return []
-    changed = [name for name, _value in CHECKSUM_SETTINGS if not environ.get(name)]
+    changed = []
     for name, value in CHECKSUM_SETTINGS:
         if not environ.get(name):
             environ[name] = value
+            changed.append(name)
     return changed
 
 
