@@ -88,6 +88,8 @@ lint: collection
 	cd $(PROJECT) && PATH=$(BIN):$$PATH ansible-lint --profile production --nocolor 2>&1 | tee $(OFFSITE_WORK)/lint.log
 	@! grep -q "was required, but" $(OFFSITE_WORK)/lint.log
 	@# The scripts the README names run as written: no PYTHONPATH, no venv on PATH.
+	@# Every repository path the documents name exists.
+	python3 scripts/check_doc_paths.py $$(git ls-files '*.md' ':!changelogs')
 	for s in scripts/simulate_transition.py scripts/bucket_summary.py; do \
 	  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$$HOME" python3 $$s --help >/dev/null || exit 1; \
 	done

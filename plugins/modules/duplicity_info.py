@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: duplicity_info
 short_description: Report the duplicity backup chains in an S3 bucket, with storage classes and restore states
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Lists the objects of an S3 bucket under a prefix and reports the duplicity backup chains
     found there. For every chain and every backup set in it, it reports its time, its type

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: duplicity_tags
 short_description: Tag duplicity backup objects in S3 by kind, for tag-filtered lifecycle rules
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Walks the objects of an S3 bucket under a prefix and gives each duplicity object one tag
     whose value says whether the object may move to a cold storage class such as

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: glacier_restore
 short_description: Restore from Glacier or Deep Archive every object a duplicity restore to a point in time needs
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Finds the duplicity backup under O(prefix) of an S3 bucket, selects exactly the objects a
     C(duplicity restore) to O(time) reads, and asks S3 to restore, all at once, every one of
