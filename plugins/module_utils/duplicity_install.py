@@ -15,6 +15,15 @@ _CANDIDATE = re.compile(r'^\s*Candidate:\s*(\S+)', re.MULTILINE)
 _UPSTREAM = re.compile(r'^(?:\d+:)?([^-+~]+)')
 
 
+def upstream_version(debian_version):
+    """The upstream part of a Debian package version: ``1:3.0.4-1+b1`` gives ``3.0.4``.
+
+    '' when there is none (an empty or missing version).
+    """
+    upstream = _UPSTREAM.match(str(debian_version or ''))
+    return upstream.group(1) if upstream else ''
+
+
 def apt_candidate(policy_output):
     """The upstream version apt would install, from ``apt-cache policy PKG`` output.
 
@@ -23,8 +32,7 @@ def apt_candidate(policy_output):
     match = _CANDIDATE.search(policy_output or '')
     if not match or match.group(1) == '(none)':
         return '0'
-    upstream = _UPSTREAM.match(match.group(1))
-    return upstream.group(1) if upstream else '0'
+    return upstream_version(match.group(1)) or '0'
 
 
 def _version_tuple(version):

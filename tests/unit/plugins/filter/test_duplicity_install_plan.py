@@ -28,3 +28,10 @@ def test_role_defaults_when_not_auto():
 def test_bad_method():
     with pytest.raises(AnsibleFilterError, match='must be one of'):
         plan('deb')
+
+
+def test_debian_upstream_version_filter():
+    from ansible_collections.offsite.backup.plugins.filter.debian_upstream_version import FilterModule
+    upstream = FilterModule().filters()['debian_upstream_version']
+    assert upstream('1:3.0.4-1+b1') == '3.0.4'
+    assert upstream('') == ''

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_install import (
-    apt_candidate, choose_method, install_plan, method_problems, version_at_least)
+    apt_candidate, choose_method, install_plan, method_problems, upstream_version, version_at_least)
 
 # Trimmed from `apt-cache policy duplicity` on each release.
 TRIXIE = """duplicity:
@@ -32,6 +32,14 @@ NONE = """duplicity:
 ])
 def test_apt_candidate(output, expected):
     assert apt_candidate(output) == expected
+
+
+@pytest.mark.parametrize('version, expected', [
+    ('3.0.4-1+b1', '3.0.4'), ('2.5.5-1', '2.5.5'), ('1:2.1.4~rc1-2', '2.1.4'), ('0.8.22+dfsg-1', '0.8.22'),
+    ('2.4.1', '2.4.1'), ('', ''), (None, ''),
+])
+def test_upstream_version(version, expected):
+    assert upstream_version(version) == expected
 
 
 @pytest.mark.parametrize('version, minimum, expected', [
