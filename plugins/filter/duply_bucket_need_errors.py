@@ -19,9 +19,10 @@ description:
 positional: _input
 options:
   _input:
-    description: A host's C(duply_bucket_needs).
-    type: list
-    elements: dict
+    description:
+      - A host's C(duply_bucket_needs), or a dictionary of host names and their C(duply_bucket_needs); the
+        messages then start with the host's name.
+    type: raw
     required: true
 seealso:
   - plugin: offsite.backup.duply_profile_view
@@ -35,6 +36,10 @@ EXAMPLES = r"""
     fail_msg: "{{ _problems | join('; ') }}"
   vars:
     _problems: "{{ hostvars['pi'].duply_bucket_needs | offsite.backup.duply_bucket_need_errors }}"
+
+- name: The same for several hosts, each message naming its host
+  ansible.builtin.debug:
+    msg: "{{ {'pi': hostvars['pi'].duply_bucket_needs, 'nas': []} | offsite.backup.duply_bucket_need_errors }}"
 """
 
 RETURN = r"""

@@ -386,13 +386,22 @@ def bucket_needs(profiles, effective):
     return needs
 
 
-def bucket_need_errors(needs):
-    """Where a ``duply_bucket_needs`` list breaks BUCKET_NEED_SCHEMA; empty when it fits."""
+def bucket_need_errors(needs, label='duply_bucket_needs'):
+    """Where a ``duply_bucket_needs`` list breaks BUCKET_NEED_SCHEMA; empty when it fits.
+
+    needs may also be a dict of host name to that host's list; messages then start with
+    the host's name.
+    """
+    if isinstance(needs, dict):
+        errors = []
+        for host, host_needs in needs.items():
+            errors.extend(bucket_need_errors(host_needs, '%s: duply_bucket_needs' % host))
+        return errors
     if not isinstance(needs, (list, tuple)):
-        return ['duply_bucket_needs must be a list, not %s' % type(needs).__name__]
+        return ['%s must be a list, not %s' % (label, type(needs).__name__)]
     errors = []
     for index, need in enumerate(needs):
-        at = 'duply_bucket_needs[%d]' % index
+        at = '%s[%d]' % (label, index)
         if not isinstance(need, dict):
             errors.append('%s must be a dict, not %s' % (at, type(need).__name__))
             continue

@@ -326,3 +326,8 @@ def test_one_message_per_problem_in_field_order():
         AT + ".volume_size must be a whole number of MB, 1 or more, not '0'",
         AT + ".mail must be always, failure or never, not 'x'",
         AT + '.logrotate.rotate must be 1 or more']
+
+
+def test_bucket_need_errors_by_host():
+    good = view(one())['bucket_needs']
+    assert bucket_need_errors({'pi': good, 'nas': 'x'}) == ['nas: duply_bucket_needs must be a list, not str']
