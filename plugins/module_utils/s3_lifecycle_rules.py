@@ -527,15 +527,16 @@ def rule_to_api(rule):
 # Planning and comparison
 # --------------------------------------------------------------------------------------
 
-def plan_rules(current_api_rules, desired_rules, purge_rules):
+def plan_rules(current_api_rules, desired_rules, purge_rules, purge_prefixes=()):
     """The rules to PUT, in API form, and the same rules in canonical form.
 
     current_api_rules: the bucket's rules as S3 returned them (API form).
     desired_rules: canonical rules from the module's options.
     With purge_rules, the result is exactly desired_rules. Without, the current rules are
     kept in their order, a desired rule replaces the current rule with its id, and desired
-    rules with new ids are appended. Rules kept from the bucket are sent back exactly as S3
-    returned them, so fields the module does not model survive.
+    rules with new ids are appended; current rules whose id starts with one of
+    purge_prefixes and that are not desired are dropped. Rules kept from the bucket are
+    sent back exactly as S3 returned them, so fields the module does not model survive.
     """
     desired_by_id = dict((rule['id'], rule) for rule in desired_rules)
     planned = []  # (api, canonical)
@@ -545,6 +546,8 @@ def plan_rules(current_api_rules, desired_rules, purge_rules):
             if rule_id in desired_by_id:
                 rule = desired_by_id.pop(rule_id)
                 planned.append((rule_to_api(rule), rule))
+            elif any(rule_id.startswith(prefix) for prefix in purge_prefixes or ()):
+                continue
             else:
                 planned.append((api_rule, normalize_api_rule(api_rule)))
     for rule in desired_rules:

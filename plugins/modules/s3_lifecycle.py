@@ -52,6 +52,18 @@ options:
       - Ignored with O(state=absent).
     type: bool
     default: true
+  purge_rules_prefixes:
+    description:
+      - With O(purge_rules=false), rules whose id starts with one of these prefixes and that are
+        not in O(rules) are removed; the bucket's other rules are kept as they are.
+      - Lets a caller own the rules it names (for example every id starting with
+        C(offsite-backup/)) and prune the ones it no longer wants, without touching rules
+        written by anyone else. An empty O(rules) then removes just those rules.
+      - Ignored with O(purge_rules=true) and with O(state=absent).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.1.0
   transition_default_minimum_object_size:
     description:
       - The bucket's default minimum object size for transitions, sent as
@@ -253,6 +265,20 @@ EXAMPLES = r"""
         expiration:
           expired_object_delete_marker: true
 
+# Own the rules named offsite-backup/...: prune those not listed, keep everyone else's
+- offsite.backup.s3_lifecycle:
+    bucket: family-backups
+    purge_rules: false
+    purge_rules_prefixes:
+      - offsite-backup/
+    rules:
+      - id: offsite-backup/pi/photos
+        filter:
+          prefix: pi/photos/archive-
+        transitions:
+          - days: 30
+            storage_class: DEEP_ARCHIVE
+
 # Remove one rule, keep the others
 - offsite.backup.s3_lifecycle:
     bucket: family-backups
@@ -440,7 +466,8 @@ def ensure_lifecycle(module, client):
             api_rules, planned_rules = remove_rules(current_api_rules, [rule["id"] for rule in rules])
         send_size = current_size
     else:
-        api_rules, planned_rules = plan_rules(current_api_rules, normalize_rules(rules), purge_rules)
+        api_rules, planned_rules = plan_rules(current_api_rules, normalize_rules(rules), purge_rules,
+                                              module.params["purge_rules_prefixes"])
         send_size = wanted_size if wanted_size is not None else current_size
         if wanted_size is not None and not planned_rules:
             module.warn(
@@ -545,6 +572,7 @@ def main():
         bucket=dict(type="str", required=True, aliases=["name"]),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         purge_rules=dict(type="bool", default=True),
+        purge_rules_prefixes=dict(type="list", elements="str", default=[], no_log=False),
         transition_default_minimum_object_size=dict(type="str", choices=list(TRANSITION_DEFAULT_MINIMUM_OBJECT_SIZES)),
         rules=dict(type="list", elements="dict", options=rule_options),
     )

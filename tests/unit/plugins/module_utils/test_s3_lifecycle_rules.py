@@ -532,3 +532,15 @@ def test_wait_stops_when_the_endpoint_stored_something_else():
 def test_wait_for_delete_and_create():
     assert wait_for_configuration(Reads(OLD, None), None, OLD, sleep=lambda _: None) == (MATCHED, None)
     assert wait_for_configuration(Reads(None, NEW), NEW, None, sleep=lambda _: None) == (MATCHED, NEW)
+
+
+def test_plan_without_purge_drops_unwanted_rules_with_an_owned_prefix():
+    current = CURRENT + [{'ID': 'offsite-backup/x', 'Status': 'Enabled', 'Filter': {}, 'Expiration': {'Days': 1}},
+                         {'ID': 'offsite-backup/keep', 'Status': 'Enabled', 'Filter': {}, 'Expiration': {'Days': 1}}]
+    desired = normalize_rules([option_rule(id='offsite-backup/keep', expiration={'days': 2})])
+    api_rules, planned = plan_rules(current, desired, purge_rules=False, purge_prefixes=['offsite-backup/'])
+    assert [rule['id'] for rule in planned] == ['b', 'a', 'offsite-backup/keep']
+    assert api_rules[:2] == CURRENT
+    # Without prefixes nothing is dropped.
+    _api, planned = plan_rules(current, desired, purge_rules=False)
+    assert [rule['id'] for rule in planned] == ['b', 'a', 'offsite-backup/x', 'offsite-backup/keep']

@@ -31,6 +31,7 @@ class FakeModule:
             'bucket': 'bucket',
             'state': 'present',
             'purge_rules': True,
+            'purge_rules_prefixes': [],
             'rules': None,
             'transition_default_minimum_object_size': None,
         }
@@ -293,3 +294,38 @@ def test_an_endpoint_that_stores_less_is_reported(bucket):
     assert len(module.warnings) == 1
     assert 'differs from the one written, in transition_default_minimum_object_size' in module.warnings[0]
     assert result['transition_default_minimum_object_size'] == 'all_storage_classes_128K'
+
+
+OWNED_API = {'ID': 'offsite-backup/pi/old', 'Status': 'Enabled', 'Filter': {'Prefix': 'pi/old/archive-'},
+             'Transitions': [{'Days': 30, 'StorageClass': 'DEEP_ARCHIVE'}]}
+
+
+def test_purge_prefixes_drop_only_owned_rules_not_listed(bucket):
+    fake = bucket([DATED_API, OWNED_API, VOLUMES_API])
+    params = dict(rules=[VOLUMES], purge_rules=False, purge_rules_prefixes=['offsite-backup/'])
+    result = run(FakeModule(check_mode=True, diff=True, **params), fake)
+    assert result['changed'] is True
+    assert fake.writes == []
+    assert [r['id'] for r in result['diff']['before']['rules']] == ['dated', 'offsite-backup/pi/old', 'volumes']
+    assert [r['id'] for r in result['diff']['after']['rules']] == ['dated', 'volumes']
+    result = run(FakeModule(**params), fake)
+    assert result['changed'] is True
+    put = fake.writes[0][1]['LifecycleConfiguration']['Rules']
+    assert [r['ID'] for r in put] == ['dated', 'volumes']
+    assert put[0] == DATED_API
+    assert run(FakeModule(**params), fake)['changed'] is False
+
+
+def test_purge_prefixes_without_rules_left_delete_the_configuration(bucket):
+    fake = bucket([OWNED_API])
+    result = run(FakeModule(rules=[], purge_rules=False, purge_rules_prefixes=['offsite-backup/']), fake)
+    assert result['changed'] is True
+    assert fake.writes[0][0] == 'delete'
+    assert result['rules'] == []
+
+
+def test_purge_prefixes_keep_rules_of_others(bucket):
+    fake = bucket([DATED_API])
+    result = run(FakeModule(rules=[], purge_rules=False, purge_rules_prefixes=['offsite-backup/']), fake)
+    assert result['changed'] is False
+    assert fake.writes == []
