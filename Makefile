@@ -96,6 +96,12 @@ lint: collection
 	done
 	$(BIN)/ansible-playbook --syntax-check -i examples/inventory \
 	  --vault-password-file examples/inventory/vault-password.example offsite.backup.backup_hosts
+	@# Every shell script (by its shebang or shellcheck directive), and the duply hooks
+	@# as the role renders them; molecule's inline shell snippets are exempt.
+	shellcheck $$(grep -d skip -lE '^(#!.*(ba)?sh|# shellcheck shell=)' scripts/* benchmarks/* .ci/*)
+	rm -rf $(OFFSITE_WORK)/lint/hooks
+	$(BIN)/python scripts/render_hooks.py $(OFFSITE_WORK)/lint/hooks >/dev/null
+	shellcheck $(OFFSITE_WORK)/lint/hooks/*
 
 molecule: collection
 	@for s in $(MOLECULE_SCENARIOS); do \

@@ -8,7 +8,7 @@ The same file runs in two places:
 
 * in the module ``offsite.backup.duplicity_tags`` (imported as
   ``ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging``);
-* on backup hosts, without Ansible, in the helper ``files/offsite-backup-tag.py``,
+* on backup hosts, without Ansible, in the helper ``roles/duply/files/offsite-backup-tag.py``,
   which puts this file and ``duplicity_names.py`` side by side in one directory
   and imports both as top-level modules.
 

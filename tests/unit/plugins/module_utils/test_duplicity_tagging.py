@@ -34,7 +34,7 @@ T2 = '20240103T235959Z'
 
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 MODULE_UTILS = os.path.join(COLLECTION, 'plugins', 'module_utils')
-HELPER = os.path.join(COLLECTION, 'files', 'offsite-backup-tag.py')
+HELPER = os.path.join(COLLECTION, 'roles', 'duply', 'files', 'offsite-backup-tag.py')
 
 # key -> expected kind
 DUPLICITY = {

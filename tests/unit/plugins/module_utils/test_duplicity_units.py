@@ -12,9 +12,9 @@ import pytest
 
 from ansible_collections.offsite.backup.plugins.module_utils.duply_globs import walk
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_units import (
-    REST, Unit, UnitError, discover, tree_size, unit_filelist, unit_slug)
+    REST, Unit, UnitError, discover, prepare, tree_size, unit_conf, unit_filelist, unit_slug)
 
-HELPER = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'files', 'offsite-backup-units.py')
+HELPER = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'duply', 'files', 'offsite-backup-units.py')
 LIB = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'plugins', 'module_utils')
 
 
@@ -127,26 +127,53 @@ def test_tree_size(tmp_path):
     assert tree_size(src, skip={os.path.join(src, 'a')}) == len('b/yy')
 
 
-def test_helper_prepare(tmp_path):
+def test_prepare(tmp_path):
     src = tree(tmp_path / 'src', 'big/' + 'f', 'my dir/g', 'loose')
     profile = tmp_path / 'etc' / 'p'
     profile.mkdir(parents=True)
     (profile / 'conf').write_text('TARGET=x\n')
     (profile / 'exclude').write_text('- %s/loose\n' % src)
     (profile / 'pre').write_text('true\n')
-    out = subprocess.run([sys.executable, HELPER, 'prepare', '--lib-dir', LIB, '--profile-dir', str(profile),
-                          '--runtime-dir', str(tmp_path / 'run'), '--source', src, '--depth', '1', '--order', 'size'],
-                         check=True, capture_output=True, text=True).stdout
-    rows = [line.split('\t') for line in out.splitlines()]
+    units = prepare(str(profile), str(tmp_path / 'run'), src, 1, 'size')
     # Smallest first; sizes count the excluded file too (like du).
-    assert [r[:2] for r in rows] == [['big', '5'], [REST, '5'], [unit_slug('my dir'), '8']]
+    assert [(u.slug, u.size) for u in units] == [('big', 5), (REST, 5), (unit_slug('my dir'), 8)]
     unit_dir = tmp_path / 'run' / 'p' / ('p--' + unit_slug('my dir'))
-    assert rows[2][2:] == [str(unit_dir), 'my dir']
+    assert units[2].profile_dir == str(unit_dir) and units[2].label == 'my dir' and units[1].label == '(rest)'
     assert oct(os.stat(unit_dir).st_mode & 0o777) == '0o700'
     assert oct(os.stat(unit_dir / 'conf').st_mode & 0o777) == '0o600'
     conf = (unit_dir / 'conf').read_text()
     assert "SOURCE='%s/my dir'" % src in conf
     assert 'TARGET="$TARGET/%s"' % unit_slug('my dir') in conf
+    assert 'export OFFSITE_BACKUP_UNIT=%s' % unit_slug('my dir') in conf
     assert os.readlink(unit_dir / 'pre') == str(profile / 'pre')
     assert (tmp_path / 'run' / 'p' / 'p--_rest' / 'exclude').read_text().splitlines() == [
         '- %s/big/**' % src, '- %s/my dir/**' % src, '- %s/loose' % src]
+    # A second run starts from a clean runtime directory.
+    (tmp_path / 'src' / 'big').rename(tmp_path / 'src' / 'small')
+    prepare(str(profile), str(tmp_path / 'run'), src, 1)
+    assert sorted(os.listdir(str(tmp_path / 'run' / 'p'))) == ['p--' + s for s in sorted([REST, 'small', unit_slug('my dir')])]
+
+
+def test_unit_conf_exports_the_unit_to_the_hooks():
+    conf = unit_conf('/etc/duply/share', 'gamma_-1234abcd', 'gamma ü', '/srv/share/gamma ü')
+    assert conf.splitlines()[1:] == [". /etc/duply/share/conf", "SOURCE='/srv/share/gamma ü'",
+                                     'TARGET="$TARGET/gamma_-1234abcd"', 'export OFFSITE_BACKUP_UNIT=gamma_-1234abcd']
+
+
+def test_helper_list_and_profile(tmp_path):
+    src = tree(tmp_path / 'src', 'big/' + 'f', 'my dir/g', 'loose')
+    exclude = tmp_path / 'exclude'
+    exclude.write_text('- %s/loose\n' % src)
+    out = subprocess.run([sys.executable, HELPER, 'list', '--lib-dir', LIB, '--source', src, '--depth', '1',
+                          '--order', 'size', '--exclude', str(exclude)], check=True, capture_output=True, text=True).stdout
+    assert [line.split('\t') for line in out.splitlines()] == [
+        ['big', '5', 'big'], [REST, '5', '(rest)'], [unit_slug('my dir'), '8', 'my dir']]
+    profile = tmp_path / 'etc' / 'p'
+    profile.mkdir(parents=True)
+    (profile / 'post').write_text('true\n')
+    out = subprocess.run([sys.executable, HELPER, 'profile', '--lib-dir', LIB, '--profile-dir', str(profile),
+                          '--runtime-dir', str(tmp_path / 'run'), '--source', '/restored/big', '--slug', 'big'],
+                         check=True, capture_output=True, text=True).stdout
+    assert out.strip() == str(tmp_path / 'run' / 'p' / 'p--big')
+    assert "SOURCE=/restored/big" in (tmp_path / 'run' / 'p' / 'p--big' / 'conf').read_text()
+    assert os.readlink(str(tmp_path / 'run' / 'p' / 'p--big' / 'post')) == str(profile / 'post')

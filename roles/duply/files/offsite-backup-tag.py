@@ -9,7 +9,7 @@ of the ``tags`` strategy. It needs python3 and boto3 (Debian's python3-boto3 is 
 not Ansible. Install these three files in one directory, for example
 /usr/local/lib/offsite-backup/ (root-owned, 0644):
 
-    files/offsite-backup-tag.py                     -> offsite-backup-tag.py
+    roles/duply/files/offsite-backup-tag.py         -> offsite-backup-tag.py
     plugins/module_utils/duplicity_names.py         -> duplicity_names.py
     plugins/module_utils/duplicity_tagging.py       -> duplicity_tagging.py
 

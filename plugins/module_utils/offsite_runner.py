@@ -1,0 +1,460 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) offsite.backup contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The runner of duply profiles on a backup host: one unattended run, as cron starts it.
+
+``offsite-backup PROFILE`` (``roles/duply/files/offsite-backup.py``, a thin program
+that imports this file) takes the profile's lock, checks its mount, runs its duply batch
+(or, for a split profile, the batch of each unit, see ``duplicity_units``), appends the
+output with timestamps to the profile's log, mails a report and pings the heartbeat URL
+on success. Standard library only: it runs with the host's python3, installed by the
+duply role beside ``duplicity_units.py`` and ``duply_globs.py`` and imported as a
+top-level module there.
+
+Settings: ``CONFIG_DIR/PROFILE/runner.json`` (root, 0600: it may hold the heartbeat
+URL), the schema in :data:`SETTINGS`; CONFIG_DIR comes from ``offsite-backup.json``
+beside this file (key ``config_dir``, default ``/etc/duply``).
+
+Exit codes (:func:`final_code` composes them):
+
+* 0  the backup succeeded and its report, if one was due, went to sendmail;
+* 1  the backup failed: duply's batch failed (the runner passes on any code duply
+  returns: 1, 255 when it cannot start, ...), ``require_mount`` was not mounted before
+  the run (nothing is backed up) or after it, or a unit of a split profile failed;
+* 2  usage error: no argument, more than one, no such profile or unreadable settings;
+* 3  the backup succeeded, but its report could not be handed to sendmail; the log
+  says "REPORT NOT SENT" and why. A failed backup keeps its code when its report is lost;
+* 75 another run of the profile holds the lock (after ``lock_wait`` seconds).
+"""
+
+from __future__ import annotations
+
+import email.policy
+import fcntl
+import http.client
+import json
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+
+if __name__.startswith('ansible_collections.'):
+    from ansible_collections.offsite.backup.plugins.module_utils import duplicity_units
+else:  # on the host this file is a top-level module beside duplicity_units.py
+    import duplicity_units  # pylint: disable=import-error
+
+OK, FAILED, USAGE, REPORT_NOT_SENT, LOCKED = 0, 1, 2, 3, 75
+
+SETTINGS_FILE = 'runner.json'
+RUNNER_FILE = 'offsite-backup.json'
+DEFAULT_CONFIG_DIR = '/etc/duply'
+
+# name: (type, default); a default of None means the key is required.
+SETTINGS = {
+    'batch': (str, 'backup_verify_purge --force'),
+    'mail': (str, 'always'),
+    'mail_to': (str, 'root'),
+    'lock_wait': (int, 0),
+    'log_dir': (str, '/var/log/offsite-backup'),
+    'lock_dir': (str, '/run/lock/offsite-backup'),
+    'run_dir': (str, '/run/offsite-backup'),
+    'host_label': (str, ''),
+    'heartbeat_url': (str, ''),
+    'require_mount': (str, ''),
+    'sendmail': (str, '/usr/sbin/sendmail'),
+    'split': (dict, {}),
+}
+SPLIT_SETTINGS = {
+    'source': (str, None),
+    'depth': (int, None),
+    'order': (str, 'name'),
+    'keep_going': (bool, True),
+}
+MAIL_CHOICES = ('always', 'failure', 'never')
+ORDER_CHOICES = ('name', 'size')
+
+TABLE_FORMAT = '%-32s %-12s %10s %10s %8s'
+STATS_START = 'Backup Statistics'
+STATS_END = re.compile(r'^[0-9: -]*-{20,}$')
+STAMP = re.compile(r'^[0-9-]* [0-9:]* ')
+UPLOADED = re.compile(r'TotalDestinationSizeChange ([0-9]+)')
+
+
+class SettingsError(ValueError):
+    """The settings file cannot be used; the message says what to fix."""
+
+
+def _checked(data, schema, where):
+    if not isinstance(data, dict):
+        raise SettingsError('%s must be a JSON object' % where)
+    unknown = sorted(set(data) - set(schema))
+    if unknown:
+        raise SettingsError('%s has unknown keys: %s' % (where, ', '.join(unknown)))
+    out = {}
+    for key, (kind, default) in schema.items():
+        value = data.get(key, default)
+        if value is None:
+            raise SettingsError('%s needs %s' % (where, key))
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise SettingsError('%s: %s must be a %s, not %r' % (where, key, kind.__name__, value))
+        out[key] = value
+    return out
+
+
+def parse_settings(data):
+    """A profile's settings with defaults filled in; SettingsError names the bad key."""
+    out = _checked(data, SETTINGS, 'the settings')
+    if out['mail'] not in MAIL_CHOICES:
+        raise SettingsError('the settings: mail must be one of %s, not %r' % (', '.join(MAIL_CHOICES), out['mail']))
+    if out['lock_wait'] < 0:
+        raise SettingsError('the settings: lock_wait must be 0 or more, not %d' % out['lock_wait'])
+    if not out['batch'].split():
+        raise SettingsError('the settings: batch is empty')
+    if out['split']:
+        split = _checked(out['split'], SPLIT_SETTINGS, 'the settings\' split')
+        if split['depth'] < 1:
+            raise SettingsError('the settings: split.depth must be 1 or more, not %d' % split['depth'])
+        if split['order'] not in ORDER_CHOICES:
+            raise SettingsError('the settings: split.order must be name or size, not %r' % split['order'])
+        out['split'] = split
+    else:
+        out['split'] = None
+    return out
+
+
+def valid_profile_name(name):
+    return bool(name) and '/' not in name and name not in ('.', '..') and '\0' not in name
+
+
+def iec(size):
+    """Bytes as numfmt --to=iec prints them (rounded up: 1.1K, 12M, 1023)."""
+    units = ['', 'K', 'M', 'G', 'T', 'P', 'E']
+    value, index = float(size), 0
+    while value >= 1024 and index < len(units) - 1:
+        value, index = value / 1024, index + 1
+    if index == 0:
+        return '%d' % size
+    if value < 10:
+        value = math.ceil(value * 10) / 10
+        if value < 10:
+            return '%.1f%s' % (value, units[index])
+    value = math.ceil(value)
+    if value >= 1024 and index < len(units) - 1:
+        return '1.0%s' % units[index + 1]
+    return '%d%s' % (value, units[index])
+
+
+def unit_result(code):
+    return 'ok' if code == 0 else 'FAILED(%d)' % code
+
+
+def uploaded_bytes(lines):
+    """The last TotalDestinationSizeChange duplicity printed, or None."""
+    found = None
+    for line in lines:
+        match = UPLOADED.search(line)
+        if match:
+            found = int(match.group(1))
+    return found
+
+
+def table_row(name, result, size, uploaded=None, seconds=None):
+    return TABLE_FORMAT % (name, result, iec(size), '-' if uploaded is None else iec(uploaded),
+                           '-' if seconds is None else seconds)
+
+
+def table_header():
+    return TABLE_FORMAT % ('UNIT', 'RESULT', 'SIZE', 'UPLOADED', 'SECONDS')
+
+
+def units_code(results):
+    """The run's code from its units' codes: 1 when any failed (skipped ones are None)."""
+    return FAILED if any(code not in (0, None) for code in results) else OK
+
+
+def final_code(backup_code, mail_code=None, mail_missing=False, sendmail='/usr/sbin/sendmail'):
+    """(exit code, REPORT NOT SENT message or None) from the backup's and sendmail's codes.
+
+    mail_code is None when no report was due or sendmail took it.
+    """
+    if mail_code in (None, 0):
+        return backup_code, None
+    if mail_missing:
+        msg = 'REPORT NOT SENT: %s is missing or not executable' % sendmail
+    else:
+        msg = 'REPORT NOT SENT: %s -t exited with code %d' % (sendmail, mail_code)
+    if backup_code == OK:
+        return REPORT_NOT_SENT, msg + '; the backup itself succeeded; exit code %d' % REPORT_NOT_SENT
+    return backup_code, msg + '; the backup failed, exit code %d' % backup_code
+
+
+def mail_due(mail, code):
+    return mail == 'always' or (mail == 'failure' and code != OK)
+
+
+def statistics(runlog):
+    """duplicity's statistics blocks from the stamped lines of the run, stamps removed."""
+    out, inside = [], False
+    for line in runlog:
+        if not inside and STATS_START in line:
+            inside = True
+        if inside:
+            out.append(STAMP.sub('', line, count=1))
+            if STATS_END.match(line):
+                inside = False
+    return out
+
+
+def build_mail(profile, settings, code, start, elapsed, runlog, table=None):
+    """The report: subject [ok]/[ERR] backup HOST/PROFILE @ START, then the unit table, the
+    result, duplicity's statistics and the log of this run."""
+    host = settings['host_label']
+    body = []
+    if table is not None:
+        body += table + ['']
+    body += ['Profile %s on %s: %s, exit code %d, %ds.' % (
+        profile, host, 'succeeded' if code == OK else 'FAILED', code, elapsed), '']
+    stats = statistics(runlog)
+    if stats:
+        body += ['Statistics:'] + stats + ['']
+    body += ['Log of this run:'] + list(runlog)
+    msg = EmailMessage(policy=email.policy.default)
+    msg['To'] = settings['mail_to']
+    msg['Subject'] = '[%s] backup %s/%s @ %s' % ('ok' if code == OK else 'ERR', host, profile, start)
+    msg['Auto-Submitted'] = 'auto-generated'
+    msg.set_content('\n'.join(body) + '\n', charset='utf-8', cte='quoted-printable')
+    return msg
+
+
+def is_mountpoint(path, mountinfo='/proc/self/mountinfo'):
+    """Like mountpoint -q: bind mounts count (os.path.ismount misses those on one filesystem)."""
+    real = os.path.realpath(path)
+    try:
+        with open(mountinfo, 'rb') as handle:
+            points = [line.split(b' ')[4] for line in handle if line.count(b' ') >= 4]
+    except OSError:
+        return os.path.ismount(real)
+    decoded = {re.sub(rb'\\([0-7]{3})', lambda m: bytes([int(m.group(1), 8)]), p) for p in points}
+    return os.fsencode(real) in decoded
+
+
+def stamp(line):
+    return '%s %s' % (time.strftime('%Y-%m-%d %H:%M:%S'), line)
+
+
+class Run:
+    """One run of a profile: its log, the lines of this run and the units' table."""
+
+    def __init__(self, profile, settings, profile_dir):
+        self.profile = profile
+        self.settings = settings
+        self.profile_dir = profile_dir
+        self.log_path = os.path.join(settings['log_dir'], profile + '.log')
+        self.runlog = []
+        self.table = None
+
+    def _append(self, lines):
+        with open(self.log_path, 'ab') as handle:
+            handle.write(''.join(line + '\n' for line in lines).encode('utf-8', 'replace'))
+
+    def log(self, text):
+        """A line for the log and the report."""
+        line = stamp(text)
+        self._append([line])
+        self.runlog.append(line)
+
+    def note(self, text):
+        """A line of the runner's for the log only."""
+        self._append([stamp('offsite-backup %s: %s' % (self.profile, text))])
+
+    def say(self, text):
+        self.log('offsite-backup %s: %s' % (self.profile, text))
+
+    def duply(self, target):
+        """Run duply TARGET BATCH, its output stamped into the log and the report; (code, lines)."""
+        argv = ['duply', target] + self.settings['batch'].split()
+        lines = []
+        try:
+            # The host runs this without Ansible: no AnsibleModule.run_command here.
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # pylint: disable=ansible-bad-function
+                                    stderr=subprocess.STDOUT)
+        except OSError as exc:
+            self.log('duply: %s' % (exc.strerror or exc))
+            return 127, lines
+        with proc:
+            for raw in proc.stdout:
+                line = raw.decode('utf-8', 'replace').rstrip('\n')
+                lines.append(line)
+                self.log(line)
+        code = proc.returncode
+        return (128 - code if code < 0 else code), lines
+
+    def backup_units(self):
+        split = self.settings['split']
+        try:
+            units = duplicity_units.prepare(self.profile_dir, self.settings['run_dir'], split['source'],
+                                            split['depth'], split['order'])
+        except (OSError, ValueError) as exc:
+            self.say('cannot split %s into units: %s' % (split['source'], exc))
+            self.table = ['(no units: the source could not be split, see the log)']
+            return FAILED
+        self.table = [table_header()]
+        codes = []
+        for unit in units:
+            if units_code(codes) != OK and not split['keep_going']:
+                codes.append(None)
+                self.table.append(table_row(unit.label, 'skipped', unit.size))
+                continue
+            began = time.time()
+            self.say('unit %s (%s): duply %s %s' % (unit.label, unit.slug, unit.profile_dir, self.settings['batch']))
+            code, lines = self.duply(unit.profile_dir)
+            codes.append(code)
+            self.table.append(table_row(unit.label, unit_result(code), unit.size, uploaded_bytes(lines),
+                                        int(time.time() - began)))
+        return units_code(codes)
+
+    def backup(self):
+        """The backup itself, with the mount checks; its exit code."""
+        settings, mount = self.settings, self.settings['require_mount']
+        if mount and not is_mountpoint(mount):
+            # An absent mount looks like an empty source: backing it up would record every
+            # file as deleted. The chain is left as it is for the next run.
+            self.say('%s is not mounted: no backup this run, the chain is left as it is' % mount)
+            return FAILED
+        if settings['split']:
+            split = settings['split']
+            self.say('start on %s: %s for each unit of %s at depth %d'
+                     % (settings['host_label'], settings['batch'], split['source'], split['depth']))
+            code = self.backup_units()
+            for row in self.table:
+                self.log(row)
+        else:
+            self.say('start on %s: duply %s %s' % (settings['host_label'], self.profile, settings['batch']))
+            code, _lines = self.duply(self.profile)
+        if mount and code == OK and not is_mountpoint(mount):
+            # duplicity takes files that vanish under it for deleted ones and still succeeds.
+            self.say('%s went away during the run: this backup misses what was not read by then; '
+                     'the next run with it mounted completes it' % mount)
+            code = FAILED
+        return code
+
+    def heartbeat(self):
+        try:
+            # The standard library's opener: the host has no Ansible (ansible's open_url).
+            with urllib.request.build_opener().open(self.settings['heartbeat_url'], timeout=15) as response:
+                response.read()
+        except (urllib.error.URLError, http.client.HTTPException, socket.timeout, OSError, ValueError) as exc:
+            # The URL is a credential of sorts: it never goes to the log, nor errors that quote it.
+            why = ': %s' % exc.reason if isinstance(exc, urllib.error.URLError) else ''
+            self.note('heartbeat ping failed%s (the backup itself succeeded)' % why)
+
+    def send(self, msg):
+        """Hand the report to sendmail -t; (sendmail's code or None when it took it, missing)."""
+        sendmail = self.settings['sendmail']
+        try:
+            proc = subprocess.run([sendmail, '-t'], input=msg.as_bytes(),  # pylint: disable=ansible-bad-function
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+        except OSError as exc:
+            self._append([stamp('%s: %s' % (sendmail, exc.strerror or exc))])
+            return 127, True
+        if proc.returncode == 0:
+            return None, False
+        output = proc.stdout.decode('utf-8', 'replace').splitlines()
+        self._append([stamp(line) for line in output])
+        return proc.returncode, not os.access(sendmail, os.X_OK)
+
+
+def tell(text):
+    """A line on stderr, for whoever started the run (cron mails it to root)."""
+    sys.stderr.write(text + '\n')
+
+
+def take_lock(path, wait):
+    """The open lock file, locked, or None when another process holds it after wait seconds."""
+    handle = open(path, 'a')  # pylint: disable=consider-using-with
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                handle.close()
+                return None
+            time.sleep(min(0.1, left))
+
+
+def read_config_dir(lib_dir):
+    path = os.path.join(lib_dir, RUNNER_FILE)
+    try:
+        with open(path, encoding='utf-8') as handle:
+            return json.load(handle).get('config_dir', DEFAULT_CONFIG_DIR)
+    except FileNotFoundError:
+        return DEFAULT_CONFIG_DIR
+
+
+def load(profile, config_dir):
+    """(settings, profile directory) or raise SettingsError / OSError."""
+    profile_dir = os.path.join(config_dir, profile)
+    path = os.path.join(profile_dir, SETTINGS_FILE)
+    try:
+        with open(path, encoding='utf-8') as handle:
+            data = json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise SettingsError('%s is no JSON: %s' % (path, exc)) from exc
+    settings = parse_settings(data)
+    if not settings['host_label']:
+        settings['host_label'] = socket.gethostname()
+    return settings, profile_dir
+
+
+def main(argv, lib_dir):
+    """One run of the profile argv names; the exit code."""
+    os.umask(0o077)
+    if len(argv) != 1 or not valid_profile_name(argv[0]):
+        tell('usage: offsite-backup PROFILE')
+        return USAGE
+    profile = argv[0]
+    try:
+        settings, profile_dir = load(profile, read_config_dir(lib_dir))
+    except FileNotFoundError as exc:
+        tell("offsite-backup: no such profile '%s' (%s is missing)" % (profile, exc.filename))
+        return USAGE
+    except (OSError, ValueError) as exc:
+        tell('offsite-backup: profile %s: %s' % (profile, exc))
+        return USAGE
+    for path in (settings['log_dir'], settings['lock_dir']):
+        os.makedirs(path, exist_ok=True)
+    run = Run(profile, settings, profile_dir)
+    lock_path = os.path.join(settings['lock_dir'], profile + '.lock')
+    lock = take_lock(lock_path, settings['lock_wait'])
+    if lock is None:
+        msg = 'another run of profile %s holds %s; gave up after %ds' % (profile, lock_path, settings['lock_wait'])
+        run.note(msg)
+        tell('offsite-backup: %s' % msg)
+        return LOCKED
+    with lock:
+        start = time.strftime('%Y-%m-%d %H:%M')
+        began = time.time()
+        code = run.backup()
+        elapsed = int(time.time() - began)
+        run.say('end, exit code %d after %ds' % (code, elapsed))
+        if code == OK and settings['heartbeat_url']:
+            run.heartbeat()
+        mail_code, missing = None, False
+        if mail_due(settings['mail'], code):
+            msg = build_mail(profile, settings, code, start, elapsed, run.runlog, run.table)
+            mail_code, missing = run.send(msg)
+        code, lost = final_code(code, mail_code, missing, settings['sendmail'])
+        if lost:
+            run.note(lost)
+            tell('offsite-backup %s: %s' % (profile, lost))
+    return code
