@@ -200,12 +200,12 @@ from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging i
     DEFAULT_KEEP_VALUE,
     DEFAULT_TAG_KEY,
     MAX_CONCURRENCY,
-    RETRYABLE_CODES,
     TaggingError,
     new_counts,
     tag_objects,
     validate_tag,
 )
+from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import AWS_RETRY_CODES
 
 
 def main():
@@ -229,11 +229,11 @@ def main():
         module.fail_json(
             msg='concurrency must be from 1 to %d, got %d' % (MAX_CONCURRENCY, params['concurrency']), **empty)
 
-    # amazon.aws's retry decorator retries throttling (S3 says SlowDown) and server errors;
-    # the engine's own retries are for clients without it. One connection per worker.
+    # amazon.aws's retry decorator retries throttling (S3 says SlowDown) and server errors:
+    # the only retry layer (the engine retries nothing). One connection per worker.
     extra_params = s3_extra_params(params)
     extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=params['concurrency'])
-    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=sorted(RETRYABLE_CODES))
+    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(AWS_RETRY_CODES))
     try:
         client = module.client('s3', retry_decorator=retry_decorator, **extra_params)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
@@ -249,7 +249,6 @@ def main():
             keep_value=params['keep_value'],
             concurrency=params['concurrency'],
             check_mode=module.check_mode,
-            max_attempts=1,
             call_args={'aws_retry': True},
         )
     except TaggingError as e:
