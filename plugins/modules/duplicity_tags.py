@@ -208,17 +208,21 @@ from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging i
 from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import AWS_RETRY_CODES
 
 
-def main():
-    argument_spec = dict(
-        bucket=dict(type='str', required=True),
-        prefix=dict(type='str', default=''),
-        tag_key=dict(type='str', default=DEFAULT_TAG_KEY, no_log=False),
-        archive_value=dict(type='str', default=DEFAULT_ARCHIVE_VALUE),
-        keep_value=dict(type='str', default=DEFAULT_KEEP_VALUE, no_log=False),
-        concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+def connect(module):
+    """amazon.aws's client, the only retry layer: its retry decorator retries throttling
+    (S3 says SlowDown) and server errors; the engine retries nothing. One connection per
+    worker."""
+    extra_params = s3_extra_params(module.params)
+    extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=module.params['concurrency'])
+    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(AWS_RETRY_CODES))
+    try:
+        return module.client('s3', retry_decorator=retry_decorator, **extra_params)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg='Failed to connect to AWS')
 
+
+def validate(module):
+    """Check the tag and the concurrency before any request."""
     params = module.params
     empty = dict(changed=False, counts=new_counts(), failed_objects=[], tagged_sample=[])
     try:
@@ -229,16 +233,20 @@ def main():
         module.fail_json(
             msg='concurrency must be from 1 to %d, got %d' % (MAX_CONCURRENCY, params['concurrency']), **empty)
 
-    # amazon.aws's retry decorator retries throttling (S3 says SlowDown) and server errors:
-    # the only retry layer (the engine retries nothing). One connection per worker.
-    extra_params = s3_extra_params(params)
-    extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=params['concurrency'])
-    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(AWS_RETRY_CODES))
-    try:
-        client = module.client('s3', retry_decorator=retry_decorator, **extra_params)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg='Failed to connect to AWS')
 
+def main():
+    argument_spec = dict(
+        bucket=dict(type='str', required=True),
+        prefix=dict(type='str', default=''),
+        tag_key=dict(type='str', default=DEFAULT_TAG_KEY, no_log=False),
+        archive_value=dict(type='str', default=DEFAULT_ARCHIVE_VALUE),
+        keep_value=dict(type='str', default=DEFAULT_KEEP_VALUE, no_log=False),
+        concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    validate(module)
+    client = connect(module)
     try:
         result = tag_objects(
             client,
@@ -252,22 +260,11 @@ def main():
             call_args={'aws_retry': True},
         )
     except TaggingError as e:
-        partial = e.result
-        module.fail_json_aws(
-            e.cause,
-            msg='Failed to list s3://%s/%s' % (params['bucket'], params['prefix']),
-            changed=partial['changed'],
-            counts=partial['counts'],
-            failed_objects=partial['failed_objects'],
-            tagged_sample=partial['tagged_sample'],
-        )
+        module.fail_json_aws(e.cause, msg='Failed to list s3://%s/%s' % (params['bucket'], params['prefix']),
+                             **dict((name, e.result[name]) for name in ('changed', 'counts', 'failed_objects',
+                                                                         'tagged_sample')))
 
-    output = dict(
-        changed=result['changed'],
-        counts=result['counts'],
-        failed_objects=result['failed_objects'],
-        tagged_sample=result['tagged_sample'],
-    )
+    output = dict((name, result[name]) for name in ('changed', 'counts', 'failed_objects', 'tagged_sample'))
     failed = result['counts']['by_action']['failed']
     if failed:
         module.fail_json(
