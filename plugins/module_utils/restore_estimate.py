@@ -11,6 +11,7 @@ if __name__.startswith('ansible_collections.'):
 else:  # imported as top-level modules beside each other (host helpers, benchmarks)
     from restore_states import ARCHIVE_TIERS  # pylint: disable=import-error
 
+
 DEFAULT_DAYS = 7
 DEFAULT_TIER = 'Standard'
 TIERS = ('Expedited', 'Standard', 'Bulk')
@@ -60,6 +61,7 @@ TIMES['IT_ARCHIVE_ACCESS'] = TIMES['GLACIER']
 TIMES['IT_DEEP_ARCHIVE_ACCESS'] = TIMES['DEEP_ARCHIVE']
 
 GIB = float(1 << 30)
+
 
 def estimate(items, days=DEFAULT_DAYS):
     """Time and cost of restoring ``items``, an iterable of (archive tier, size in bytes), by tier.

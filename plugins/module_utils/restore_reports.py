@@ -16,6 +16,7 @@ else:  # imported as top-level modules beside each other (host helpers, benchmar
     from restore_states import STATES  # pylint: disable=import-error
     from restore_times import iso  # pylint: disable=import-error
 
+
 def _later(first, second):
     if first is None:
         return second

@@ -15,12 +15,15 @@ import time
 
 if __name__.startswith('ansible_collections.'):
     from ansible_collections.offsite.backup.plugins.module_utils.restore_estimate import DEFAULT_DAYS, DEFAULT_TIER
-    from ansible_collections.offsite.backup.plugins.module_utils.restore_states import classify, needs_head, restore_state, storage_class_of
-    from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import DEFAULT_CONCURRENCY, call, describe_error, error_code, iter_objects, run_concurrently
+    from ansible_collections.offsite.backup.plugins.module_utils.restore_states import (
+        classify, needs_head, restore_state, storage_class_of)
+    from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
+        DEFAULT_CONCURRENCY, call, describe_error, error_code, iter_objects, run_concurrently)
 else:  # imported as top-level modules beside each other (host helpers, benchmarks)
     from restore_estimate import DEFAULT_DAYS, DEFAULT_TIER  # pylint: disable=import-error
     from restore_states import classify, needs_head, restore_state, storage_class_of  # pylint: disable=import-error
     from s3_engine import DEFAULT_CONCURRENCY, call, describe_error, error_code, iter_objects, run_concurrently  # pylint: disable=import-error
+
 
 DEFAULT_WAIT_TIMEOUT = 43200
 DEFAULT_POLL_INTERVAL = 60

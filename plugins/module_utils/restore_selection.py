@@ -18,6 +18,7 @@ else:  # imported as top-level modules beside each other (host helpers, benchmar
     from restore_states import storage_class_of  # pylint: disable=import-error
     from restore_times import iso, time_key  # pylint: disable=import-error
 
+
 class SelectionError(ValueError):
     """No backup chain can restore the requested time."""
 

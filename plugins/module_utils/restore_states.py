@@ -16,6 +16,7 @@ if __name__.startswith('ansible_collections.'):
 else:  # imported as top-level modules beside each other (host helpers, benchmarks)
     from restore_times import now_utc  # pylint: disable=import-error
 
+
 STATES = ('not_archived', 'archived', 'restore_in_progress', 'restored')
 
 # Storage classes whose objects must be restored before they can be read.

@@ -20,6 +20,7 @@ if __name__.startswith('ansible_collections.'):
 else:  # imported as top-level modules beside each other (host helpers, benchmarks)
     from duplicity_names import TIME_FORMAT  # pylint: disable=import-error
 
+
 TIME_FORMS = (
     "'now' (the latest backup), an ISO 8601 date or date and time (2026-11-22, "
     "2026-11-22T01:02:03, 2026-11-22T01:02:03Z, 2026-11-22T03:02:03+02:00; no offset means "
@@ -116,7 +117,6 @@ def iso(value):
     if isinstance(value, datetime.datetime):
         return value.astimezone(_UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
     return datetime.datetime.strptime(value, TIME_FORMAT).strftime('%Y-%m-%dT%H:%M:%SZ')
-
 
 
 def duplicity_time(moment):

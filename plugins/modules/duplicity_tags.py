@@ -208,6 +208,9 @@ from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging i
 from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import AWS_RETRY_CODES
 
 
+RESULT_KEYS = ('changed', 'counts', 'failed_objects', 'tagged_sample')
+
+
 def connect(module):
     """amazon.aws's client, the only retry layer: its retry decorator retries throttling
     (S3 says SlowDown) and server errors; the engine retries nothing. One connection per
@@ -260,11 +263,10 @@ def main():
             call_args={'aws_retry': True},
         )
     except TaggingError as e:
-        module.fail_json_aws(e.cause, msg='Failed to list s3://%s/%s' % (params['bucket'], params['prefix']),
-                             **dict((name, e.result[name]) for name in ('changed', 'counts', 'failed_objects',
-                                                                         'tagged_sample')))
+        partial = dict((name, e.result[name]) for name in RESULT_KEYS)
+        module.fail_json_aws(e.cause, msg='Failed to list s3://%s/%s' % (params['bucket'], params['prefix']), **partial)
 
-    output = dict((name, result[name]) for name in ('changed', 'counts', 'failed_objects', 'tagged_sample'))
+    output = dict((name, result[name]) for name in RESULT_KEYS)
     failed = result['counts']['by_action']['failed']
     if failed:
         module.fail_json(

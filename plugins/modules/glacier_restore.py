@@ -64,7 +64,7 @@ options:
       - A date or a date and time in ISO 8601 form (V(2026-11-22), V(2026-11-22T01:02:03),
         V(2026-11-22T01:02:03Z), V(2026-11-22T03:02:03+02:00)), V(2026/11/22) or V(11/22/2026),
         or duplicity's own V(20261122T010203Z). Without an offset the time is taken as UTC
-        (duplicity takes it in the host's time zone: give duplicity RV(duplicity_time) instead).
+        (duplicity takes it in the host's time zone, so give duplicity RV(duplicity_time) instead).
       - An interval meaning that long ago, numbers with units V(s), V(m), V(h), V(D), V(W),
         V(M) (30 days) and V(Y) (365 days), for example V(3D), V(2W), V(1M), V(1Y) or V(1h30m),
         counted back from when the module starts (see RV(restore_time_epoch)).
@@ -192,7 +192,7 @@ restore_time_epoch:
   description:
     - The point in time selected, in whole seconds since the epoch,
       or V(null) for the latest backup.
-    - Give duplicity this absolute time (RV(duplicity_time)), not O(time) again: duplicity
+    - Give duplicity this absolute time (RV(duplicity_time)), not O(time) again. Duplicity
       reads an interval relative to the host's clock when it runs, up to RV(wait) later, and a
       date without offset in the host's time zone, so it could pick sets whose objects were
       never requested.
