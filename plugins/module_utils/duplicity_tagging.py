@@ -207,8 +207,7 @@ def _until_it_fails(source, errors):
     The objects already handed out are still tagged and counted.
     """
     try:
-        for item in source:
-            yield item
+        yield from source
     except ListingError as exc:
         errors.append(exc)
 
