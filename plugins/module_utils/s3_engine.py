@@ -117,7 +117,7 @@ def describe_error(exc):
 def check_concurrency(concurrency):
     """Raise ValueError unless concurrency is an int from 1 to MAX_CONCURRENCY."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise ValueError('concurrency must be an integer from 1 to %d, got %r' % (MAX_CONCURRENCY, concurrency))
+        raise ValueError('concurrency must be from 1 to %d (an integer), got %r' % (MAX_CONCURRENCY, concurrency))
 
 
 def run_concurrently(function, items, concurrency):
