@@ -13,8 +13,8 @@ The same file runs in two places:
   and imports both as top-level modules.
 
 It never imports boto3 or botocore: the caller passes a ready S3 client (a boto3
-client, or amazon.aws's retrying wrapper of one). Errors are recognised by their
-``response`` attribute, as botocore's ``ClientError`` carries it.
+client, or amazon.aws's retrying wrapper of one). Listing, the thread pool and error
+handling are ``s3_engine.py``'s, which the helper installs beside this file.
 
 What a pass does, for each key (listed under a prefix, or given):
 
@@ -26,8 +26,9 @@ What a pass does, for each key (listed under a prefix, or given):
   ``already_correct`` and nothing is written;
 * otherwise PutObjectTagging with the object's other tags unchanged (``tagged``),
   unless ``check_mode`` is set, in which case ``tagged`` counts what would be tagged;
-* an error, after retries of throttling and server errors with jittered exponential
-  backoff, makes the object ``failed``; it is never counted as tagged.
+* an error from S3 (after the client's own retries: AWSRetry in the module, botocore's
+  retry modes in the helper; this file retries nothing) makes the object ``failed``;
+  it is never counted as tagged. Any other exception (a programming error) propagates.
 
 Every object is handled on its own, so a pass can be interrupted and re-run: what
 was tagged stays tagged, and the next pass only reads it. A pass over a bucket that is
@@ -38,25 +39,26 @@ its change.
 
 from __future__ import annotations
 
-import random
 import re
-import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 if __name__.startswith('ansible_collections.'):
     from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import KINDS, glacierable, parse
-else:  # the host-side helper imports this file as a top-level module beside duplicity_names.py
+    from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
+        DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RETRYABLE_CODES, ListingError, call, check_concurrency,
+        describe_error, error_code, is_retryable, iter_objects, run_concurrently)
+else:  # the host-side helper imports this file as a top-level module beside duplicity_names.py and s3_engine.py
     from duplicity_names import KINDS, glacierable, parse  # pylint: disable=import-error
+    from s3_engine import (  # pylint: disable=import-error
+        DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RETRYABLE_CODES, ListingError, call, check_concurrency,
+        describe_error, error_code, is_retryable, iter_objects, run_concurrently)
+
+__all__ = ('ACTIONS', 'ARCHIVED_CLASSES', 'DEFAULT_ARCHIVE_VALUE', 'DEFAULT_CONCURRENCY', 'DEFAULT_KEEP_VALUE',
+           'DEFAULT_TAG_KEY', 'KIND_ACTIONS', 'MAX_CONCURRENCY', 'RETRYABLE_CODES', 'TaggingError', 'desired_value',
+           'describe_error', 'error_code', 'is_retryable', 'new_counts', 'summary', 'tag_objects', 'validate_tag')
 
 DEFAULT_TAG_KEY = 'glacierable'
 DEFAULT_ARCHIVE_VALUE = 'true'
 DEFAULT_KEEP_VALUE = 'false'
-DEFAULT_CONCURRENCY = 16
-MAX_CONCURRENCY = 64
-DEFAULT_MAX_ATTEMPTS = 5
-DEFAULT_BACKOFF = 0.5
-MAX_BACKOFF = 20.0
-
 ACTIONS = ('tagged', 'already_correct', 'skipped_archived', 'skipped_not_duplicity', 'failed')
 KIND_ACTIONS = ('tagged', 'already_correct', 'skipped_archived', 'failed')
 
@@ -64,28 +66,6 @@ KIND_ACTIONS = ('tagged', 'already_correct', 'skipped_archived', 'failed')
 # tags serve, or by an upload straight to the class): their tags have done their job,
 # so they cost no request. S3 reads tags of archived objects, but moto does not.
 ARCHIVED_CLASSES = frozenset(('GLACIER', 'DEEP_ARCHIVE'))
-
-# Error codes worth another attempt: throttling and transient server-side errors.
-RETRYABLE_CODES = frozenset((
-    'SlowDown',
-    'Throttling',
-    'ThrottlingException',
-    'ThrottledException',
-    'RequestThrottled',
-    'RequestThrottledException',
-    'RequestLimitExceeded',
-    'TooManyRequests',
-    'TooManyRequestsException',
-    'BandwidthLimitExceeded',
-    'ServiceUnavailable',
-    'Unavailable',
-    'InternalError',
-    'InternalFailure',
-    'RequestTimeout',
-    'RequestTimeoutException',
-    'PriorRequestNotComplete',
-))
-RETRYABLE_STATUS = frozenset((429, 500, 502, 503, 504))
 
 # S3 object tags: key 1 to 128 characters, value 0 to 256, Unicode letters, digits,
 # white space and + - = . _ : / @; keys starting with aws: are reserved.
@@ -128,38 +108,6 @@ def desired_value(parsed, archive_value=DEFAULT_ARCHIVE_VALUE, keep_value=DEFAUL
     return archive_value if glacierable(parsed) else keep_value
 
 
-def error_code(exc):
-    """(code, HTTP status) of a botocore ClientError-like exception, else (None, None)."""
-    response = getattr(exc, 'response', None)
-    if not isinstance(response, dict):
-        return None, None
-    error = response.get('Error') or {}
-    metadata = response.get('ResponseMetadata') or {}
-    return error.get('Code'), metadata.get('HTTPStatusCode')
-
-
-def is_retryable(exc):
-    """True for throttling and transient server errors."""
-    code, status = error_code(exc)
-    if code in RETRYABLE_CODES:
-        return True
-    try:
-        return int(status) in RETRYABLE_STATUS
-    except (TypeError, ValueError):
-        return False
-
-
-def describe_error(exc):
-    """A one-line description of an exception from the client."""
-    code, status = error_code(exc)
-    text = str(exc) or type(exc).__name__
-    if code and code not in text:
-        text = '%s: %s' % (code, text)
-    if status and code is None:
-        text = '%s (HTTP %s)' % (text, status)
-    return ' '.join(text.split())
-
-
 def new_counts():
     """Counters, all zero: the shape of the ``counts`` of a result."""
     return {
@@ -171,83 +119,39 @@ def new_counts():
     }
 
 
-class Retrier:
-    """Calls a client method, retrying retryable errors with full-jitter backoff.
-
-    ``should_retry`` decides which errors get another attempt; subclasses widen or
-    narrow it (duplicity_restore's Caller does).
-    """
-
-    def __init__(self, max_attempts, backoff, sleep, call_args):
-        self.max_attempts = max(1, int(max_attempts))
-        self.backoff = backoff
-        self.sleep = sleep
-        self.call_args = dict(call_args or {})
-
-    def __call__(self, method, **kwargs):
-        kwargs.update(self.call_args)
-        attempt = 1
-        while True:
-            try:
-                return method(**kwargs)
-            except Exception as exc:  # pylint: disable=broad-exception-caught
-                if attempt >= self.max_attempts or not self.should_retry(exc):
-                    raise
-                self.sleep(random.uniform(0, min(MAX_BACKOFF, self.backoff * 2 ** (attempt - 1))))
-                attempt += 1
-
-    def should_retry(self, exc):
-        return is_retryable(exc)
-
-
-def _list_keys(call, client, bucket, prefix):
-    """Yield (key, storage class) for every key under prefix, a ListObjectsV2 page at a time."""
-    params = {'Bucket': bucket, 'Prefix': prefix}
-    while True:
-        page = call(client.list_objects_v2, **params)
-        for item in page.get('Contents') or ():
-            yield item['Key'], item.get('StorageClass')
-        token = page.get('NextContinuationToken')
-        if not page.get('IsTruncated') or not token:
-            return
-        params['ContinuationToken'] = token
-
-
-def _tag_one(call, client, bucket, parsed, tag_key, value, check_mode):
+def _tag_one(client, bucket, parsed, tag_key, value, check_mode, call_args):
     """Tag one duplicity object; return (action, previous value, error text)."""
-    try:
-        response = call(client.get_object_tagging, Bucket=bucket, Key=parsed.key)
-        tag_set = response.get('TagSet') or []
-        current = None
-        for tag in tag_set:
-            if tag.get('Key') == tag_key:
-                current = tag.get('Value')
-        if current == value:
-            return 'already_correct', current, None
-        if not check_mode:
-            new_set = [tag for tag in tag_set if tag.get('Key') != tag_key]
-            new_set.append({'Key': tag_key, 'Value': value})
-            call(client.put_object_tagging, Bucket=bucket, Key=parsed.key, Tagging={'TagSet': new_set})
-        return 'tagged', current, None
-    except Exception as exc:  # pylint: disable=broad-exception-caught
+    response, exc = call(client.get_object_tagging, call_args, Bucket=bucket, Key=parsed.key)
+    if exc is not None:
         return 'failed', None, describe_error(exc)
+    tag_set = response.get('TagSet') or []
+    current = None
+    for tag in tag_set:
+        if tag.get('Key') == tag_key:
+            current = tag.get('Value')
+    if current == value:
+        return 'already_correct', current, None
+    if not check_mode:
+        new_set = [tag for tag in tag_set if tag.get('Key') != tag_key]
+        new_set.append({'Key': tag_key, 'Value': value})
+        dummy, exc = call(client.put_object_tagging, call_args, Bucket=bucket, Key=parsed.key,
+                          Tagging={'TagSet': new_set})
+        if exc is not None:
+            return 'failed', None, describe_error(exc)
+    return 'tagged', current, None
 
 
 def tag_objects(client, bucket, keys=None, prefix='',
                 tag_key=DEFAULT_TAG_KEY, archive_value=DEFAULT_ARCHIVE_VALUE, keep_value=DEFAULT_KEEP_VALUE,
-                concurrency=DEFAULT_CONCURRENCY, check_mode=False,
-                max_attempts=DEFAULT_MAX_ATTEMPTS, backoff=DEFAULT_BACKOFF,
-                call_args=None, sample_size=20, sleep=time.sleep):
+                concurrency=DEFAULT_CONCURRENCY, check_mode=False, call_args=None, sample_size=20):
     """Tag the duplicity objects of a bucket by kind; return a result dict.
 
     ``client`` is an S3 client (get_object_tagging, put_object_tagging and, without
-    ``keys``, list_objects_v2). ``keys`` is an iterable of object keys; when it is
-    None, every key under ``prefix`` is listed. ``concurrency`` (1 to 64) bounds the
-    worker threads. ``max_attempts`` is the number of tries per request for
-    throttling and server errors (1: no retry here, for clients that retry by
-    themselves), with full-jitter exponential backoff starting at ``backoff``
-    seconds. ``call_args`` are added to every client call (for example
-    ``{'aws_retry': True}`` for amazon.aws's retrying client wrapper).
+    ``keys``, list_objects_v2) that retries throttling and server errors by itself.
+    ``keys`` is an iterable of object keys; when it is None, every key under ``prefix``
+    is listed. ``concurrency`` (1 to 64) bounds the worker threads. ``call_args`` are
+    added to every client call (for example ``{'aws_retry': True}`` for amazon.aws's
+    retrying client wrapper).
 
     The result::
 
@@ -270,83 +174,73 @@ def tag_objects(client, bucket, keys=None, prefix='',
     the listing fails; objects that fail are reported in the result instead.
     """
     validate_tag(tag_key, archive_value, keep_value)
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) \
-            or not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise ValueError('concurrency must be an integer from 1 to %d, got %r' % (MAX_CONCURRENCY, concurrency))
+    check_concurrency(concurrency)
     if keys is None and not isinstance(prefix, str):
         raise ValueError('prefix must be a string, got %r' % (prefix,))
     if isinstance(keys, str):
         raise ValueError('keys must be an iterable of keys, not a single string')
 
-    call = Retrier(max_attempts, backoff, sleep, call_args)
-    counts = new_counts()
-    by_action = counts['by_action']
-    failed_objects = []
-    sample = []
-    result = {
-        'changed': False,
-        'check_mode': bool(check_mode),
-        'counts': counts,
-        'failed_objects': failed_objects,
-        'tagged_sample': sample,
-    }
-
-    def record(parsed, value, outcome):
-        action, previous, error = outcome
-        by_action[action] += 1
-        counts['by_kind'][parsed.kind][action] += 1
-        if action == 'failed':
-            failed_objects.append({'key': parsed.key, 'kind': parsed.kind, 'error': error})
-        elif action == 'tagged':
-            result['changed'] = True
-            if len(sample) < sample_size:
-                sample.append({'key': parsed.key, 'kind': parsed.kind, 'previous': previous, 'value': value})
-
+    result = {'changed': False, 'check_mode': bool(check_mode), 'counts': new_counts(), 'failed_objects': [],
+              'tagged_sample': []}
     if keys is None:
-        source = _list_keys(call, client, bucket, prefix)
+        source = ((entry['key'], entry['storage_class']) for entry in iter_objects(client, bucket, prefix, call_args))
     else:
         source = iter([(key, None) for key in dict.fromkeys(keys)])
 
-    # At most this many objects are queued or in flight, so a listing of millions of
-    # keys is never held in memory at once.
-    window = concurrency * 4
-    pending = {}
-    listing_error = None
-    with ThreadPoolExecutor(max_workers=concurrency) as executor:
-        while True:
-            try:
-                key, storage_class = next(source)
-            except StopIteration:
-                break
-            except Exception as exc:  # pylint: disable=broad-exception-caught
-                listing_error = exc
-                break
-            counts['total'] += 1
-            parsed = parse(key)
-            if parsed is None:
-                by_action['skipped_not_duplicity'] += 1
-                continue
-            counts['by_kind'][parsed.kind]['total'] += 1
-            value = desired_value(parsed, archive_value, keep_value)
-            if storage_class in ARCHIVED_CLASSES:
-                record(parsed, value, ('skipped_archived', None, None))
-                continue
-            future = executor.submit(_tag_one, call, client, bucket, parsed, tag_key, value, check_mode)
-            pending[future] = (parsed, value)
-            if len(pending) >= window:
-                done, dummy = wait(pending, return_when=FIRST_COMPLETED)
-                for finished in done:
-                    record(*pending.pop(finished), outcome=finished.result())
-        for finished in list(pending):
-            record(*pending.pop(finished), outcome=finished.result())
+    def tag(item):
+        parsed, value = item
+        return _tag_one(client, bucket, parsed, tag_key, value, check_mode, call_args)
 
-    failed_objects.sort(key=lambda item: item['key'])
-    if listing_error is not None:
-        raise TaggingError(
-            'listing s3://%s/%s failed after %d keys: %s' % (
-                bucket, prefix, counts['total'], describe_error(listing_error)),
-            result, listing_error)
+    listing_errors = []
+    work = _to_tag(_until_it_fails(source, listing_errors), result, archive_value, keep_value, sample_size)
+    for item, outcome in run_concurrently(tag, work, concurrency):
+        _record(result, item[0], item[1], outcome, sample_size)
+    result['failed_objects'].sort(key=lambda entry: entry['key'])
+    if listing_errors:
+        raise TaggingError(str(listing_errors[0]), result, listing_errors[0].cause)
     return result
+
+
+def _until_it_fails(source, errors):
+    """The items of ``source`` until its listing fails; the ListingError goes to ``errors``.
+
+    The objects already handed out are still tagged and counted.
+    """
+    try:
+        yield from source
+    except ListingError as exc:
+        errors.append(exc)
+
+
+def _to_tag(source, result, archive_value, keep_value, sample_size):
+    """Yield (parsed, desired value) of each listed key that needs a request; count the others."""
+    counts = result['counts']
+    for key, storage_class in source:
+        counts['total'] += 1
+        parsed = parse(key)
+        if parsed is None:
+            counts['by_action']['skipped_not_duplicity'] += 1
+            continue
+        counts['by_kind'][parsed.kind]['total'] += 1
+        value = desired_value(parsed, archive_value, keep_value)
+        if storage_class in ARCHIVED_CLASSES:
+            _record(result, parsed, value, ('skipped_archived', None, None), sample_size)
+            continue
+        yield parsed, value
+
+
+def _record(result, parsed, value, outcome, sample_size):
+    action, previous, error = outcome
+    counts = result['counts']
+    counts['by_action'][action] += 1
+    counts['by_kind'][parsed.kind][action] += 1
+    if action == 'failed':
+        result['failed_objects'].append({'key': parsed.key, 'kind': parsed.kind, 'error': error})
+    elif action == 'tagged':
+        result['changed'] = True
+        if len(result['tagged_sample']) < sample_size:
+            result['tagged_sample'].append({'key': parsed.key, 'kind': parsed.kind, 'previous': previous,
+                                            'value': value})
 
 
 def summary(result):

@@ -237,20 +237,20 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import s3_extra_params
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import parse
-from ansible_collections.offsite.backup.plugins.module_utils.duplicity_restore import (
-    DEFAULT_CONCURRENCY,
-    RETRYABLE_HEAD_CODES,
-    Caller,
-    EngineError,
-    classify_all,
+from ansible_collections.offsite.backup.plugins.module_utils.restore_reports import (
     describe_chain,
     describe_set,
-    inventory,
-    list_objects,
     merge_summaries,
-    normalise_prefix,
 )
-from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging import RETRYABLE_CODES
+from ansible_collections.offsite.backup.plugins.module_utils.restore_requests import classify_all, list_objects
+from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import inventory, normalise_prefix
+from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
+    AWS_RETRY_CODES,
+    DEFAULT_CONCURRENCY,
+    ListingError,
+)
+
+CALL_ARGS = {'aws_retry': True}
 
 
 def report(listing, states):
@@ -281,22 +281,20 @@ def main():
 
     extra_params = s3_extra_params(module.params)
     extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=DEFAULT_CONCURRENCY)
-    retry_decorator = AWSRetry.jittered_backoff(
-        catch_extra_error_codes=sorted(RETRYABLE_CODES) + list(RETRYABLE_HEAD_CODES))
+    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(AWS_RETRY_CODES))
     try:
         client = module.client('s3', retry_decorator=retry_decorator, **extra_params)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg='Failed to connect to AWS')
 
-    call = Caller(call_args={'aws_retry': True}, max_attempts=1)
     try:
-        listing = list_objects(client, bucket, prefix, call)
-    except EngineError as e:
+        listing = list_objects(client, bucket, prefix, CALL_ARGS)
+    except ListingError as e:
         module.fail_json_aws(e.cause, msg='Failed to list s3://%s/%s' % (bucket, prefix))
 
     # Only duplicity objects are read; other objects are just counted.
     duplicity_objects = [entry for entry in listing if parse(entry['key']) is not None]
-    states, heads = classify_all(client, bucket, duplicity_objects, DEFAULT_CONCURRENCY, call)
+    states, heads = classify_all(client, bucket, duplicity_objects, DEFAULT_CONCURRENCY, CALL_ARGS)
     chains, orphans, other, totals = report(listing, states)
     totals['head_requests'] = heads
     errors = sorted(

@@ -200,12 +200,41 @@ from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging i
     DEFAULT_KEEP_VALUE,
     DEFAULT_TAG_KEY,
     MAX_CONCURRENCY,
-    RETRYABLE_CODES,
     TaggingError,
     new_counts,
     tag_objects,
     validate_tag,
 )
+from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import AWS_RETRY_CODES
+
+
+RESULT_KEYS = ('changed', 'counts', 'failed_objects', 'tagged_sample')
+
+
+def connect(module):
+    """amazon.aws's client, the only retry layer: its retry decorator retries throttling
+    (S3 says SlowDown) and server errors; the engine retries nothing. One connection per
+    worker."""
+    extra_params = s3_extra_params(module.params)
+    extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=module.params['concurrency'])
+    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(AWS_RETRY_CODES))
+    try:
+        return module.client('s3', retry_decorator=retry_decorator, **extra_params)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg='Failed to connect to AWS')
+
+
+def validate(module):
+    """Check the tag and the concurrency before any request."""
+    params = module.params
+    empty = dict(changed=False, counts=new_counts(), failed_objects=[], tagged_sample=[])
+    try:
+        validate_tag(params['tag_key'], params['archive_value'], params['keep_value'])
+    except ValueError as e:
+        module.fail_json(msg='Invalid tag: %s' % e, **empty)
+    if not 1 <= params['concurrency'] <= MAX_CONCURRENCY:
+        module.fail_json(
+            msg='concurrency must be from 1 to %d, got %d' % (MAX_CONCURRENCY, params['concurrency']), **empty)
 
 
 def main():
@@ -218,27 +247,9 @@ def main():
         concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-
     params = module.params
-    empty = dict(changed=False, counts=new_counts(), failed_objects=[], tagged_sample=[])
-    try:
-        validate_tag(params['tag_key'], params['archive_value'], params['keep_value'])
-    except ValueError as e:
-        module.fail_json(msg='Invalid tag: %s' % e, **empty)
-    if not 1 <= params['concurrency'] <= MAX_CONCURRENCY:
-        module.fail_json(
-            msg='concurrency must be from 1 to %d, got %d' % (MAX_CONCURRENCY, params['concurrency']), **empty)
-
-    # amazon.aws's retry decorator retries throttling (S3 says SlowDown) and server errors;
-    # the engine's own retries are for clients without it. One connection per worker.
-    extra_params = s3_extra_params(params)
-    extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=params['concurrency'])
-    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=sorted(RETRYABLE_CODES))
-    try:
-        client = module.client('s3', retry_decorator=retry_decorator, **extra_params)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg='Failed to connect to AWS')
-
+    validate(module)
+    client = connect(module)
     try:
         result = tag_objects(
             client,
@@ -249,26 +260,13 @@ def main():
             keep_value=params['keep_value'],
             concurrency=params['concurrency'],
             check_mode=module.check_mode,
-            max_attempts=1,
             call_args={'aws_retry': True},
         )
     except TaggingError as e:
-        partial = e.result
-        module.fail_json_aws(
-            e.cause,
-            msg='Failed to list s3://%s/%s' % (params['bucket'], params['prefix']),
-            changed=partial['changed'],
-            counts=partial['counts'],
-            failed_objects=partial['failed_objects'],
-            tagged_sample=partial['tagged_sample'],
-        )
+        partial = dict((name, e.result[name]) for name in RESULT_KEYS)
+        module.fail_json_aws(e.cause, msg='Failed to list s3://%s/%s' % (params['bucket'], params['prefix']), **partial)
 
-    output = dict(
-        changed=result['changed'],
-        counts=result['counts'],
-        failed_objects=result['failed_objects'],
-        tagged_sample=result['tagged_sample'],
-    )
+    output = dict((name, result[name]) for name in RESULT_KEYS)
     failed = result['counts']['by_action']['failed']
     if failed:
         module.fail_json(

@@ -64,9 +64,10 @@ options:
       - A date or a date and time in ISO 8601 form (V(2026-11-22), V(2026-11-22T01:02:03),
         V(2026-11-22T01:02:03Z), V(2026-11-22T03:02:03+02:00)), V(2026/11/22) or V(11/22/2026),
         or duplicity's own V(20261122T010203Z). Without an offset the time is taken as UTC
-        (duplicity takes it in the host's time zone; give the offset to be exact).
+        (duplicity takes it in the host's time zone, so give duplicity RV(duplicity_time) instead).
       - An interval meaning that long ago, numbers with units V(s), V(m), V(h), V(D), V(W),
-        V(M) (30 days) and V(Y) (365 days), for example V(3D), V(2W), V(1M), V(1Y) or V(1h30m).
+        V(M) (30 days) and V(Y) (365 days), for example V(3D), V(2W), V(1M), V(1Y) or V(1h30m),
+        counted back from when the module starts (see RV(restore_time_epoch)).
       - Seconds since the epoch, for example V(1795309323).
       - A time before the chain's first full backup fails the task.
     type: str
@@ -180,10 +181,29 @@ EXAMPLES = r"""
 
 RETURN = r"""
 time:
-  description: The point in time selected, ISO 8601 UTC, or V(null) for the latest backup.
+  description:
+    - The point in time selected, ISO 8601 UTC, or V(null) for the latest backup.
+    - An interval (V(2W), V(1M)) is resolved once, against the controller's clock when the
+      module starts; a time without offset is UTC.
   returned: always
   type: str
   sample: "2026-11-22T00:00:00Z"
+restore_time_epoch:
+  description:
+    - The point in time selected, in whole seconds since the epoch,
+      or V(null) for the latest backup.
+    - Give duplicity this absolute time (RV(duplicity_time)), not O(time) again. Duplicity
+      reads an interval relative to the host's clock when it runs, up to RV(wait) later, and a
+      date without offset in the host's time zone, so it could pick sets whose objects were
+      never requested.
+  returned: always
+  type: int
+  sample: 1795305600
+duplicity_time:
+  description: RV(restore_time_epoch) as the string to pass to C(duplicity --time) or C(duply ... restore DIR TIME), or V(null) for the latest backup.
+  returned: always
+  type: str
+  sample: "1795305600"
 chain:
   description: The chain the restore reads, with its folder and the times of its full set and last set.
   returned: when a chain was selected
@@ -322,41 +342,52 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import s3_extra_params
 
-from ansible_collections.offsite.backup.plugins.module_utils.duplicity_restore import (
-    DEEP_TIERS,
-    DEFAULT_CONCURRENCY,
+from ansible_collections.offsite.backup.plugins.module_utils.restore_estimate import (
     DEFAULT_DAYS,
-    DEFAULT_POLL_INTERVAL,
     DEFAULT_TIER,
-    DEFAULT_WAIT_TIMEOUT,
-    RETRYABLE_HEAD_CODES,
     TIERS,
-    Caller,
-    EngineError,
-    SelectionError,
-    check_concurrency,
-    classify_all,
-    describe_set,
     estimate,
-    inventory,
-    iso,
+)
+from ansible_collections.offsite.backup.plugins.module_utils.restore_reports import describe_set
+from ansible_collections.offsite.backup.plugins.module_utils.restore_requests import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    classify_all,
     list_objects,
-    needed_files,
-    normalise_prefix,
-    parse_time,
     restore_objects,
-    select,
     wait_until_readable,
 )
-from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging import RETRYABLE_CODES
+from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import (
+    SelectionError,
+    inventory,
+    needed_files,
+    normalise_prefix,
+    select,
+)
+from ansible_collections.offsite.backup.plugins.module_utils.restore_states import DEEP_TIERS
+from ansible_collections.offsite.backup.plugins.module_utils.restore_times import (
+    duplicity_time,
+    iso,
+    now_utc,
+    parse_time,
+)
+from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
+    AWS_RETRY_CODES,
+    DEFAULT_CONCURRENCY,
+    ListingError,
+    check_concurrency,
+)
 
 REQUESTED_LIST_LIMIT = 1000
+CALL_ARGS = {'aws_retry': True}
 
 
 def empty_result():
     return dict(
         changed=False,
         time=None,
+        restore_time_epoch=None,
+        duplicity_time=None,
         set_times=[],
         sets=[],
         counts=dict(needed=0, not_archived=0, already_restored=0, in_progress=0, requested=0, failed=0, issued=0),
@@ -370,10 +401,13 @@ def empty_result():
     )
 
 
-def validate(module):
-    """Check every option before any request; return the restore time (aware datetime or None)."""
+def validate(module, result):
+    """Check every option before any request; return the restore time (aware datetime or None).
+
+    An interval is resolved against the controller's clock now, once: the result's
+    RV(restore_time_epoch) is that moment.
+    """
     params = module.params
-    result = empty_result()
     problems = []
     if params['days'] < 1:
         problems.append('days must be at least 1, got %d' % params['days'])
@@ -387,7 +421,7 @@ def validate(module):
         problems.append(str(e))
     moment = None
     try:
-        moment = parse_time(params['time'])
+        moment = parse_time(params['time'], now_utc())
     except ValueError as e:
         problems.append(str(e))
     if problems:
@@ -395,41 +429,23 @@ def validate(module):
     return moment
 
 
-def main():
-    argument_spec = dict(
-        bucket=dict(type='str', required=True),
-        prefix=dict(type='str', default=''),
-        time=dict(type='str'),
-        tier=dict(type='str', default=DEFAULT_TIER, choices=list(TIERS)),
-        days=dict(type='int', default=DEFAULT_DAYS),
-        wait=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
-        poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
-        concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+def connect(module):
+    """amazon.aws's client, retrying throttling and server errors (the only retry layer)."""
     params = module.params
-    bucket = params['bucket']
-    prefix = normalise_prefix(params['prefix'])
-    tier = params['tier']
-    moment = validate(module)
-    result = empty_result()
-    result['time'] = iso(moment)
-
     extra_params = s3_extra_params(params)
     extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=params['concurrency'])
-    retry_decorator = AWSRetry.jittered_backoff(
-        catch_extra_error_codes=sorted(RETRYABLE_CODES) + list(RETRYABLE_HEAD_CODES))
+    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(AWS_RETRY_CODES))
     try:
-        client = module.client('s3', retry_decorator=retry_decorator, **extra_params)
+        return module.client('s3', retry_decorator=retry_decorator, **extra_params)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg='Failed to connect to AWS')
-    call = Caller(call_args={'aws_retry': True}, max_attempts=1)
 
-    # ---- what the restore needs
+
+def find_selection(module, client, bucket, prefix, moment, result):
+    """List the folder and select the objects a restore to ``moment`` needs: (inventory, selection)."""
     try:
-        listing = list_objects(client, bucket, prefix, call)
-    except EngineError as e:
+        listing = list_objects(client, bucket, prefix, CALL_ARGS)
+    except ListingError as e:
         module.fail_json_aws(e.cause, msg='Failed to list s3://%s/%s' % (bucket, prefix), **result)
     found = inventory(listing)
     grouping = found.groupings.get(prefix)
@@ -445,20 +461,15 @@ def main():
         selection = select(grouping, moment, prefix)
     except SelectionError as e:
         module.fail_json(msg='Cannot restore s3://%s/%s to %s: %s' % (
-            bucket, prefix, params['time'] or 'now', e), **result)
+            bucket, prefix, module.params['time'] or 'now', e), **result)
     for warning in selection.warnings:
         module.warn(warning)
-    needed = [found.objects[key] for key in selection.keys]
-    states, dummy = classify_all(client, bucket, needed, params['concurrency'], call)
+    return found, selection
 
+
+def sort_needed(needed, states, result):
+    """Count the needed objects by state; return (to request: [(entry, archive tier)], keys to wait for)."""
     counts = result['counts']
-    counts['needed'] = len(needed)
-    result['bytes']['needed'] = sum(entry['size'] for entry in needed)
-    result['chain'] = dict(prefix=prefix, full_time=iso(selection.chain.start_time), end_time=iso(selection.chain.end_time))
-    result['set_times'] = [iso(backup_set.end_time) for backup_set in selection.sets]
-    result['sets'] = [describe_set(backup_set, found.objects, states, needed_files(backup_set))
-                      for backup_set in selection.sets]
-    failed_objects = result['failed_objects']
     to_request = []
     waiting = []
     for entry in needed:
@@ -466,8 +477,8 @@ def main():
         storage_class = info['storage_class']
         result['storage_classes'][storage_class] = result['storage_classes'].get(storage_class, 0) + 1
         if info['error']:
-            failed_objects.append(dict(key=entry['key'], storage_class=storage_class, operation='HeadObject',
-                                       error=info['error']))
+            result['failed_objects'].append(dict(key=entry['key'], storage_class=storage_class,
+                                                 operation='HeadObject', error=info['error']))
         elif info['state'] == 'not_archived':
             counts['not_archived'] += 1
         elif info['state'] == 'restored':
@@ -477,56 +488,62 @@ def main():
             waiting.append(entry['key'])
         else:
             to_request.append((entry, info['archive_tier']))
+    return to_request, waiting
 
-    # ---- Expedited cannot restore from the deep archive tiers: refuse before any request
+
+def refuse_expedited_deep(module, to_request, result):
+    """Expedited cannot restore from the deep archive tiers: fail before any request."""
     deep = sorted(entry['key'] for entry, tier_name in to_request if tier_name in DEEP_TIERS)
-    result['estimate'] = estimate(((tier_name, entry['size']) for entry, tier_name in to_request), params['days'])
-    result['bytes']['to_restore'] = sum(entry['size'] for entry, dummy in to_request)
-    if tier == 'Expedited' and deep:
-        counts['failed'] = len(failed_objects)
+    if module.params['tier'] == 'Expedited' and deep:
+        result['counts']['failed'] = len(result['failed_objects'])
         module.fail_json(
             msg='tier Expedited is not available for DEEP_ARCHIVE: %d of the %d objects to restore are in a deep '
                 'archive tier (first: %s); use Standard or Bulk. No restore was requested.' % (
                     len(deep), len(to_request), deep[0]),
             **result)
 
-    # ---- the requests
+
+def request(module, client, bucket, to_request, waiting, result):
+    """Send RestoreObject for ``to_request``; return the keys S3 accepted (all of them in check mode)."""
+    params = module.params
+    counts = result['counts']
+    if module.check_mode or not to_request:
+        result['changed'] = bool(to_request)
+        return [entry['key'] for entry, dummy in to_request]
+    outcomes = restore_objects(
+        client, bucket, [(entry['key'], tier_name) for entry, tier_name in to_request],
+        days=params['days'], tier=params['tier'], concurrency=params['concurrency'], call_args=CALL_ARGS)
+    counts['issued'] = len(outcomes)
+    result['changed'] = True
     requested = []
-    if module.check_mode:
-        requested = [entry['key'] for entry, dummy in to_request]
-        result['changed'] = bool(requested)
-    elif to_request:
-        outcomes = restore_objects(
-            client, bucket, [(entry['key'], tier_name) for entry, tier_name in to_request],
-            days=params['days'], tier=tier, concurrency=params['concurrency'], call=call)
-        counts['issued'] = len(outcomes)
-        result['changed'] = bool(outcomes)
-        requested_bytes = 0
-        for entry, tier_name in to_request:
-            outcome, error = outcomes[entry['key']]
-            if outcome == 'requested':
-                requested.append(entry['key'])
-                requested_bytes += entry['size']
-                waiting.append(entry['key'])
-            elif outcome == 'already_restored':
-                counts['already_restored'] += 1
-            elif outcome == 'in_progress':
-                counts['in_progress'] += 1
-                waiting.append(entry['key'])
-            else:
-                failed_objects.append(dict(key=entry['key'], storage_class=entry['storage_class'],
-                                           operation='RestoreObject', error=error))
-        result['bytes']['to_restore'] = requested_bytes
-        result['estimate'] = estimate(
-            ((tier_name, entry['size']) for entry, tier_name in to_request
-             if outcomes[entry['key']][0] == 'requested'), params['days'])
+    for entry, dummy in to_request:
+        outcome, error = outcomes[entry['key']]
+        if outcome == 'requested':
+            requested.append(entry['key'])
+            waiting.append(entry['key'])
+        elif outcome == 'already_restored':
+            counts['already_restored'] += 1
+        elif outcome == 'in_progress':
+            counts['in_progress'] += 1
+            waiting.append(entry['key'])
+        else:
+            result['failed_objects'].append(dict(key=entry['key'], storage_class=entry['storage_class'],
+                                                 operation='RestoreObject', error=error))
+    accepted = [(entry, tier_name) for entry, tier_name in to_request if outcomes[entry['key']][0] == 'requested']
+    result['bytes']['to_restore'] = sum(entry['size'] for entry, dummy in accepted)
+    result['estimate'] = estimate(((tier_name, entry['size']) for entry, tier_name in accepted), params['days'])
+    return requested
+
+
+def report_requests(module, requested, needed, result):
+    """Fill the counts and lists of the requests; fail when an object could not be read or requested."""
+    failed_objects = result['failed_objects']
     requested.sort()
-    counts['requested'] = len(requested)
-    counts['failed'] = len(failed_objects)
+    result['counts']['requested'] = len(requested)
+    result['counts']['failed'] = len(failed_objects)
     failed_objects.sort(key=lambda item: item['key'])
     result['requested'] = requested[:REQUESTED_LIST_LIMIT]
     result['requested_complete'] = len(requested) <= REQUESTED_LIST_LIMIT
-
     if failed_objects:
         module.fail_json(
             msg='%d of the %d objects the restore needs could not be %s; first: %s: %s' % (
@@ -534,23 +551,70 @@ def main():
                 failed_objects[0]['key'], failed_objects[0]['error']),
             **result)
 
-    # ---- the wait
-    if params['wait'] and not module.check_mode:
-        outcome = wait_until_readable(
-            client, bucket, waiting, timeout=params['wait_timeout'], interval=params['poll_interval'],
-            concurrency=params['concurrency'], call=call, log=module.debug)
-        outcome['waited'] = True
-        outcome['objects'] = len(set(waiting))
-        result['wait'] = outcome
-        if not outcome['readable']:
-            unreadable = outcome['unreadable']
-            module.fail_json(
-                msg='%d of the %d objects waited for are not readable after %.0f seconds (%s): %s' % (
-                    len(unreadable), outcome['objects'], outcome['seconds'],
-                    'timeout' if outcome['reason'] == 'timeout'
-                    else 'no restore in progress and no restored copy; run the task again',
-                    ', '.join(item['key'] for item in unreadable[:10]) + (' ...' if len(unreadable) > 10 else '')),
-                **result)
+
+def wait(module, client, bucket, waiting, result):
+    """Wait until every key of ``waiting`` is readable; fail with the unreadable ones."""
+    params = module.params
+    outcome = wait_until_readable(
+        client, bucket, waiting, timeout=params['wait_timeout'], interval=params['poll_interval'],
+        concurrency=params['concurrency'], call_args=CALL_ARGS, log=module.debug)
+    outcome['waited'] = True
+    outcome['objects'] = len(set(waiting))
+    result['wait'] = outcome
+    if not outcome['readable']:
+        unreadable = outcome['unreadable']
+        module.fail_json(
+            msg='%d of the %d objects waited for are not readable after %.0f seconds (%s): %s' % (
+                len(unreadable), outcome['objects'], outcome['seconds'],
+                'timeout' if outcome['reason'] == 'timeout'
+                else 'no restore in progress and no restored copy; run the task again',
+                ', '.join(item['key'] for item in unreadable[:10]) + (' ...' if len(unreadable) > 10 else '')),
+            **result)
+
+
+def main():
+    argument_spec = dict(
+        bucket=dict(type='str', required=True),
+        prefix=dict(type='str', default=''),
+        time=dict(type='str'),
+        tier=dict(type='str', default=DEFAULT_TIER, choices=list(TIERS)),
+        days=dict(type='int', default=DEFAULT_DAYS),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
+        poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
+        concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    bucket = module.params['bucket']
+    prefix = normalise_prefix(module.params['prefix'])
+    result = empty_result()
+    moment = validate(module, result)
+    result['time'] = iso(moment)
+    if moment is not None:
+        result['duplicity_time'] = duplicity_time(moment)
+        result['restore_time_epoch'] = int(result['duplicity_time'])
+    client = connect(module)
+
+    found, selection = find_selection(module, client, bucket, prefix, moment, result)
+    needed = [found.objects[key] for key in selection.keys]
+    states, dummy = classify_all(client, bucket, needed, module.params['concurrency'], CALL_ARGS)
+    result['counts']['needed'] = len(needed)
+    result['bytes']['needed'] = sum(entry['size'] for entry in needed)
+    result['chain'] = dict(prefix=prefix, full_time=iso(selection.chain.start_time),
+                           end_time=iso(selection.chain.end_time))
+    result['set_times'] = [iso(backup_set.end_time) for backup_set in selection.sets]
+    result['sets'] = [describe_set(backup_set, found.objects, states, needed_files(backup_set))
+                      for backup_set in selection.sets]
+    to_request, waiting = sort_needed(needed, states, result)
+    result['estimate'] = estimate(((tier_name, entry['size']) for entry, tier_name in to_request),
+                                  module.params['days'])
+    result['bytes']['to_restore'] = sum(entry['size'] for entry, dummy in to_request)
+    refuse_expedited_deep(module, to_request, result)
+
+    requested = request(module, client, bucket, to_request, waiting, result)
+    report_requests(module, requested, needed, result)
+    if module.params['wait'] and not module.check_mode:
+        wait(module, client, bucket, waiting, result)
     module.exit_json(**result)
 
 

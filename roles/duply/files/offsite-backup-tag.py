@@ -6,12 +6,13 @@
 
 The host-side twin of the module offsite.backup.duplicity_tags, for the duply post step
 of the ``tags`` strategy. It needs python3 and boto3 (Debian's python3-boto3 is enough),
-not Ansible. Install these three files in one directory, for example
+not Ansible. Install these four files in one directory, for example
 /usr/local/lib/offsite-backup/ (root-owned, 0644):
 
     roles/duply/files/offsite-backup-tag.py         -> offsite-backup-tag.py
     plugins/module_utils/duplicity_names.py         -> duplicity_names.py
     plugins/module_utils/duplicity_tagging.py       -> duplicity_tagging.py
+    plugins/module_utils/s3_engine.py               -> s3_engine.py
 
 and run it with python3 (it has no shebang and is not executable):
 
@@ -19,7 +20,7 @@ and run it with python3 (it has no shebang and is not executable):
         [--endpoint-url URL] [--region R] [--tag-key K --archive-value V --keep-value V] \
         [--concurrency N] [--check] [--json]
 
-The two library files are imported from --lib-dir, else $OFFSITE_BACKUP_LIB, else the
+The library files are imported from --lib-dir, else $OFFSITE_BACKUP_LIB, else the
 directory of this script. Credentials come from the environment only (AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or boto3's usual chain such as AWS_PROFILE),
 never from arguments. The endpoint defaults to $AWS_ENDPOINT_URL_S3 or $AWS_ENDPOINT_URL,
@@ -44,6 +45,10 @@ import time
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# Attempts per request, retries included, by botocore's standard retry mode: the only
+# retry layer (the engine retries nothing).
+MAX_ATTEMPTS = 5
+LIBRARY = ('duplicity_names.py', 's3_engine.py', 'duplicity_tagging.py')
 
 
 def parse_args(argv):
@@ -67,15 +72,15 @@ def parse_args(argv):
     parser.add_argument('--check', action='store_true', help='read tags only; report what would be tagged')
     parser.add_argument('--json', action='store_true', help='print the whole result as JSON')
     parser.add_argument('--lib-dir', default=os.environ.get('OFFSITE_BACKUP_LIB'),
-                        help='directory holding duplicity_names.py and duplicity_tagging.py '
+                        help='directory holding duplicity_names.py, s3_engine.py and duplicity_tagging.py '
                              '(default: $OFFSITE_BACKUP_LIB, else the directory of this script)')
     return parser.parse_args(argv)
 
 
 def load_engine(lib_dir):
-    """Import duplicity_tagging (and with it duplicity_names) from lib_dir."""
+    """Import duplicity_tagging (and with it duplicity_names and s3_engine) from lib_dir."""
     lib_dir = os.path.abspath(lib_dir or os.path.dirname(os.path.abspath(__file__)))
-    for name in ('duplicity_names.py', 'duplicity_tagging.py'):
+    for name in LIBRARY:
         if not os.path.isfile(os.path.join(lib_dir, name)):
             raise RuntimeError('%s is missing from %s (use --lib-dir or OFFSITE_BACKUP_LIB)' % (name, lib_dir))
     sys.path.insert(0, lib_dir)
@@ -116,9 +121,9 @@ def make_client(boto3, args, max_pool):
         's3',
         endpoint_url=args.endpoint_url or None,
         region_name=args.region or 'us-east-1',
-        # Retries of throttling and transient errors are botocore's (standard mode) and then
-        # the engine's; one pooled connection per worker.
-        config=Config(max_pool_connections=max_pool, retries={'mode': 'standard', 'max_attempts': 5}),
+        # Retries of throttling and transient errors are botocore's alone (standard mode);
+        # one pooled connection per worker.
+        config=Config(max_pool_connections=max_pool, retries={'mode': 'standard', 'total_max_attempts': MAX_ATTEMPTS}),
     )
 
 
@@ -154,8 +159,7 @@ def main(argv=None):
     started = time.monotonic()
     try:
         client = make_client(boto3, args, options['concurrency'])
-        result = engine.tag_objects(client, args.bucket, prefix=args.prefix, check_mode=args.check,
-                                    max_attempts=3, **options)
+        result = engine.tag_objects(client, args.bucket, prefix=args.prefix, check_mode=args.check, **options)
     except engine.TaggingError as exc:
         print('offsite-backup-tag: %s: %s' % (where, exc), file=sys.stderr)
         result, status = dict(exc.result, incomplete=True), EXIT_FAILED

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from ansible_collections.offsite.backup.plugins.module_utils import duplicity_restore as dr
+from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import parse
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_restore import (
     SelectionError,
     archive_tier,
@@ -118,7 +119,7 @@ def test_selection_between_incrementals():
     selection = select(grouping(), at('2026-11-02T12:00:00'), P)
     assert [s.end_time for s in selection.sets] == [A0, A1]
     assert sorted(selection.keys) == expected('A0', 'A1')
-    kinds = sorted(set(dr.parse(key).kind for key in selection.keys))
+    kinds = sorted(set(parse(key).kind for key in selection.keys))
     assert kinds == ['full-manifest', 'full-signatures', 'full-volume', 'inc-manifest', 'inc-volume',
                      'new-signatures']
 
@@ -477,7 +478,7 @@ def test_list_objects_pages():
 def test_list_objects_failure_is_an_engine_error():
     client = FakeS3({'p/a': {}})
     client.fail('list', None, FakeClientError('NoSuchBucket', 'ListObjectsV2', 404))
-    with pytest.raises(dr.EngineError) as error:
+    with pytest.raises(dr.ListingError) as error:
         dr.list_objects(client, 'b', 'p/')
     assert 'NoSuchBucket' in str(error.value)
 
@@ -494,58 +495,72 @@ def test_classify_all_heads_only_what_needs_it():
         'a': 'archived', 'b': 'not_archived', 'c': 'restored', 'd': 'not_archived', 'e': 'not_archived'}
 
 
-def test_restore_objects_outcomes_and_retries():
+def test_restore_objects_outcomes():
     objects = dict(('k%d' % n, {'class': 'GLACIER'}) for n in range(40))
     objects['progress'] = {'class': 'GLACIER', 'restore': 'progress'}
     objects['done'] = {'class': 'GLACIER', 'restore': 'done'}
     objects['it'] = {'class': 'INTELLIGENT_TIERING'}
     client = FakeS3(objects, restore_polls=5, delay=0.01)
-    client.fail('restore', 'k1', FakeClientError('SlowDown', 'RestoreObject', 503))
     client.fail('restore', 'k2', FakeClientError('AccessDenied', 'RestoreObject', 403))
-    sleeps = []
-    call = dr.Caller(sleep=sleeps.append)
     items = [('k%d' % n, 'GLACIER') for n in range(40)]
     items += [('progress', 'GLACIER'), ('done', 'GLACIER'), ('it', 'IT_ARCHIVE_ACCESS')]
-    outcomes = dr.restore_objects(client, 'b', items, days=3, tier='Bulk', concurrency=8, call=call)
-    assert outcomes['k1'] == ('requested', None)
+    outcomes = dr.restore_objects(client, 'b', items, days=3, tier='Bulk', concurrency=8)
     assert outcomes['k2'][0] == 'failed' and 'AccessDenied' in outcomes['k2'][1]
     assert outcomes['progress'] == ('in_progress', None)
     assert outcomes['done'] == ('already_restored', None)
     assert sum(1 for value in outcomes.values() if value == ('requested', None)) == 40
-    assert len(sleeps) == 1
     assert client.max_in_flight <= 8 and client.max_in_flight > 1
     assert client.objects['k0']['request'] == {'Days': 3, 'GlacierJobParameters': {'Tier': 'Bulk'}}
     assert client.objects['it']['request'] == {'GlacierJobParameters': {'Tier': 'Bulk'}}
 
 
-def test_caller_gives_up_after_max_attempts_and_adds_call_args():
+def test_a_throttled_request_is_sent_once_the_client_retries():
+    # Retries are the client's (AWSRetry, botocore's retry modes): the engine sends each
+    # request once and reports what the client finally raised.
+    client = FakeS3({'k': {'class': 'GLACIER'}, 'h': {'class': 'GLACIER'}})
+    client.fail('restore', 'k', FakeClientError('SlowDown', 'RestoreObject', 503))
+    client.fail('head', 'h', FakeClientError('503', 'HeadObject', 503))
+    assert dr.restore_objects(client, 'b', [('k', 'GLACIER')], concurrency=1)['k'][0] == 'failed'
+    assert dr.head_object(client, 'b', 'h')['code'] == '503'
+    assert client.calls == [('restore', 'k'), ('head', 'h')]
+
+
+def test_call_args_reach_every_request():
     seen = []
 
-    def method(**kwargs):
-        seen.append(kwargs)
-        raise FakeClientError('503', 'HeadObject', 503)
-    call = dr.Caller(call_args={'aws_retry': True}, max_attempts=3, sleep=lambda seconds: None)
-    with pytest.raises(FakeClientError):
-        call(method, Key='k')
-    assert seen == [{'Key': 'k', 'aws_retry': True}] * 3
+    class Client(FakeS3):
+        def head_object(self, **kwargs):
+            seen.append(kwargs.pop('aws_retry', None))
+            return super(Client, self).head_object(**kwargs)
+
+        def restore_object(self, **kwargs):
+            seen.append(kwargs.pop('aws_retry', None))
+            return super(Client, self).restore_object(**kwargs)
+
+        def list_objects_v2(self, **kwargs):
+            seen.append(kwargs.pop('aws_retry', None))
+            return super(Client, self).list_objects_v2(**kwargs)
+    client = Client({'a': {'class': 'GLACIER'}})
+    args = {'aws_retry': True}
+    entries = dr.list_objects(client, 'b', '', args)
+    dr.classify_all(client, 'b', entries, 1, args)
+    dr.restore_objects(client, 'b', [('a', 'GLACIER')], concurrency=1, call_args=args)
+    assert seen == [True, True, True]
 
 
-def test_caller_does_not_retry_expedited_capacity_errors():
-    calls = []
+def test_a_programming_error_is_not_a_failed_object():
+    class Broken(FakeS3):
+        def restore_object(self, **kwargs):
+            raise TypeError('restore_object() got an unexpected keyword argument')
+    client = Broken({'k': {'class': 'GLACIER'}})
+    with pytest.raises(TypeError):
+        dr.restore_objects(client, 'b', [('k', 'GLACIER')], concurrency=2)
 
-    def method(**kwargs):
-        calls.append(kwargs)
-        raise FakeClientError('GlacierExpeditedRetrievalNotAvailable', 'RestoreObject', 503)
-    call = dr.Caller(max_attempts=5, sleep=lambda seconds: None)
-    with pytest.raises(FakeClientError):
-        call(method, Key='k')
-    assert len(calls) == 1
-
-
-def test_run_concurrently_rejects_bad_concurrency():
-    for bad in (0, 65, True, '4'):
-        with pytest.raises(ValueError):
-            list(dr.run_concurrently(lambda item: item, [1], bad))
+    class BrokenHead(FakeS3):
+        def head_object(self, **kwargs):
+            raise KeyError('Restore')
+    with pytest.raises(KeyError):
+        dr.wait_until_readable(BrokenHead({'k': {'class': 'GLACIER'}}), 'b', ['k'], timeout=1, interval=1)
 
 
 class Clock:
@@ -642,3 +657,26 @@ def test_describe_chain_counts():
     assert [s['type'] for s in report['sets']] == ['full', 'inc']
     assert report['sets'][1]['start_time'] == '2026-11-01T02:00:00Z'
     assert report['sets'][0]['volumes'] == 3 and report['sets'][0]['complete'] is True
+
+
+# ---- the time given to duplicity ----------------------------------------------------
+
+def test_duplicity_time_is_the_moment_the_module_resolved():
+    # An interval is counted back from the module's "now", once; duplicity gets epoch
+    # seconds, which it reads the same way in every time zone and at any later hour.
+    moment = parse_time('2M', NOW)
+    assert moment == NOW - datetime.timedelta(days=60)
+    assert dr.duplicity_time(moment) == str(int((NOW - datetime.timedelta(days=60)).timestamp()))
+    # A date without offset is UTC midnight, not the host's.
+    assert dr.duplicity_time(parse_time('2026-11-01', NOW)) == '1793491200'
+    assert dr.duplicity_time(parse_time('2026-11-01T13:00:00+13:00', NOW)) == '1793491200'
+    # The fraction is dropped as time_key() drops it, so select() and duplicity agree.
+    fractional = datetime.datetime(2026, 11, 1, 0, 0, 0, 900000, tzinfo=UTC)
+    assert dr.duplicity_time(fractional) == '1793491200'
+    assert time_key(parse_time(dr.duplicity_time(fractional))) == time_key(fractional)
+
+
+def test_duplicity_time_selects_what_the_module_selected():
+    moment = parse_time('2026-11-02T12:00:00', NOW)
+    again = parse_time(dr.duplicity_time(moment), NOW + datetime.timedelta(hours=48))
+    assert select(grouping(), again, P).keys == select(grouping(), moment, P).keys

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import http.server
 import importlib.util
 import json
 import os
@@ -172,7 +173,7 @@ def test_desired_value_per_kind():
 
 def test_tags_every_duplicity_object_by_kind():
     s3 = fresh_bucket()
-    result = tag_objects(s3, 'bucket', concurrency=4, sleep=no_sleep)
+    result = tag_objects(s3, 'bucket', concurrency=4)
 
     for key, kind in DUPLICITY.items():
         assert s3.tags(key) == {'glacierable': expected_value(kind)}, key
@@ -200,13 +201,13 @@ def test_tags_every_duplicity_object_by_kind():
 def test_volume_under_manifest_folder_is_a_volume():
     key = 'nas/manifest/duplicity-full.%s.vol3.difftar.gpg' % T0
     s3 = FakeS3({key: []})
-    tag_objects(s3, 'bucket', sleep=no_sleep)
+    tag_objects(s3, 'bucket')
     assert s3.tags(key) == {'glacierable': 'true'}
 
 
 def test_non_duplicity_objects_are_never_read_or_written():
     s3 = fresh_bucket()
-    tag_objects(s3, 'bucket', sleep=no_sleep)
+    tag_objects(s3, 'bucket')
     touched = set(call[1] for call in s3.calls if call[0] != 'ListObjectsV2')
     assert touched == set(DUPLICITY)
 
@@ -219,7 +220,7 @@ def test_other_tags_are_kept():
                    {'Key': 'project', 'Value': 'photos'}],
         volume: [{'Key': 'owner', 'Value': 'pi'}],
     })
-    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    result = tag_objects(s3, 'bucket')
     assert s3.objects[manifest] == [{'Key': 'owner', 'Value': 'pi'}, {'Key': 'project', 'Value': 'photos'},
                                     {'Key': 'glacierable', 'Value': 'false'}]
     assert s3.objects[volume] == [{'Key': 'owner', 'Value': 'pi'}, {'Key': 'glacierable', 'Value': 'true'}]
@@ -237,7 +238,7 @@ def test_already_correct_objects_are_not_written():
         volume: [{'Key': 'glacierable', 'Value': 'true'}],
         wrong: [{'Key': 'glacierable', 'Value': 'TRUE'}],
     })
-    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    result = tag_objects(s3, 'bucket')
     assert [call[1] for call in s3.calls if call[0] == 'PutObjectTagging'] == [wrong]
     assert result['counts']['by_action'] == {
         'tagged': 1, 'already_correct': 2, 'skipped_archived': 0, 'skipped_not_duplicity': 0, 'failed': 0}
@@ -248,10 +249,10 @@ def test_already_correct_objects_are_not_written():
 
 def test_rerun_makes_no_writes():
     s3 = fresh_bucket()
-    first = tag_objects(s3, 'bucket', sleep=no_sleep)
+    first = tag_objects(s3, 'bucket')
     puts = s3.count('PutObjectTagging')
     assert puts == len(DUPLICITY)
-    second = tag_objects(s3, 'bucket', sleep=no_sleep)
+    second = tag_objects(s3, 'bucket')
     assert s3.count('PutObjectTagging') == puts
     assert second['changed'] is False
     assert second['tagged_sample'] == []
@@ -263,14 +264,14 @@ def test_rerun_makes_no_writes():
 
 def test_custom_tag_key_and_values():
     s3 = fresh_bucket()
-    tag_objects(s3, 'bucket', tag_key='storage-tier', archive_value='cold', keep_value='hot', sleep=no_sleep)
+    tag_objects(s3, 'bucket', tag_key='storage-tier', archive_value='cold', keep_value='hot')
     for key, kind in DUPLICITY.items():
         assert s3.tags(key) == {'storage-tier': expected_value(kind, 'cold', 'hot')}
 
 
 def test_prefix_limits_the_walk():
     s3 = fresh_bucket()
-    result = tag_objects(s3, 'bucket', prefix='nas/', sleep=no_sleep)
+    result = tag_objects(s3, 'bucket', prefix='nas/')
     nas = [key for key in DUPLICITY if key.startswith('nas/')]
     assert result['counts']['by_action']['tagged'] == len(nas)
     assert result['counts']['by_action']['skipped_not_duplicity'] == 1
@@ -281,7 +282,7 @@ def test_prefix_limits_the_walk():
 def test_check_mode_reads_but_never_writes():
     s3 = fresh_bucket({'pi/photos/duplicity-full.%s.vol9.difftar.gpg' % T0: [{'Key': 'glacierable', 'Value': 'true'}]})
     before = json.dumps(s3.objects, sort_keys=True)
-    result = tag_objects(s3, 'bucket', check_mode=True, sleep=no_sleep)
+    result = tag_objects(s3, 'bucket', check_mode=True)
     assert s3.count('PutObjectTagging') == 0
     assert s3.count('GetObjectTagging') == len(DUPLICITY) + 1
     assert json.dumps(s3.objects, sort_keys=True) == before
@@ -294,8 +295,8 @@ def test_check_mode_reads_but_never_writes():
 
 def test_check_mode_on_a_tagged_bucket_is_not_changed():
     s3 = fresh_bucket()
-    tag_objects(s3, 'bucket', sleep=no_sleep)
-    result = tag_objects(s3, 'bucket', check_mode=True, sleep=no_sleep)
+    tag_objects(s3, 'bucket')
+    result = tag_objects(s3, 'bucket', check_mode=True)
     assert result['changed'] is False
     assert result['counts']['by_action']['tagged'] == 0
 
@@ -306,36 +307,35 @@ def test_check_mode_on_a_tagged_bucket_is_not_changed():
     FakeClientError('InternalError', 'GetObjectTagging', 500),
     FakeClientError('Whatever', 'GetObjectTagging', 503),
 ])
-def test_throttling_is_retried(error):
+def test_throttling_is_left_to_the_client(error):
+    # The client retries (AWSRetry, botocore's retry modes); the engine sends each request
+    # once, reports the object failed, and the next pass tags it.
     key = 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0
     s3 = FakeS3({key: []})
-    s3.fail('GetObjectTagging', key, error, error)
-    s3.fail('PutObjectTagging', key, error)
-    sleeps = []
-    result = tag_objects(s3, 'bucket', sleep=sleeps.append, backoff=0.5)
-    assert s3.count('GetObjectTagging') == 3
-    assert s3.count('PutObjectTagging') == 2
-    assert len(sleeps) == 3
-    assert all(0 <= delay <= 1.0 for delay in sleeps)
+    s3.fail('GetObjectTagging', key, error)
+    result = tag_objects(s3, 'bucket')
+    assert s3.count('GetObjectTagging') == 1 and s3.count('PutObjectTagging') == 0
+    assert result['counts']['by_action']['failed'] == 1
+    result = tag_objects(s3, 'bucket')
     assert s3.tags(key) == {'glacierable': 'true'}
     assert result['counts']['by_action']['tagged'] == 1
     assert result['failed_objects'] == []
 
 
-def test_listing_is_retried():
+def test_a_throttled_listing_page_is_not_retried_by_the_engine():
     s3 = fresh_bucket()
     s3.fail('ListObjectsV2', '4', FakeClientError('SlowDown', 'ListObjectsV2', 503))
-    result = tag_objects(s3, 'bucket', sleep=no_sleep)
-    assert result['counts']['total'] == len(DUPLICITY) + len(NOT_DUPLICITY)
-    assert result['counts']['by_action']['tagged'] == len(DUPLICITY)
+    with pytest.raises(TaggingError):
+        tag_objects(s3, 'bucket')
+    assert s3.count('ListObjectsV2') == 2
 
 
 def test_throttling_that_does_not_stop_fails_the_object_only():
     bad = 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0
     s3 = fresh_bucket()
     s3.fail('PutObjectTagging', bad, *[FakeClientError('SlowDown', 'PutObjectTagging', 503)] * 10)
-    result = tag_objects(s3, 'bucket', max_attempts=4, sleep=no_sleep)
-    assert s3.count('PutObjectTagging') == len(DUPLICITY) - 1 + 4
+    result = tag_objects(s3, 'bucket')
+    assert s3.count('PutObjectTagging') == len(DUPLICITY)
     assert s3.objects[bad] == []
     assert result['counts']['by_action']['failed'] == 1
     assert result['counts']['by_action']['tagged'] == len(DUPLICITY) - 1
@@ -350,7 +350,7 @@ def test_errors_that_are_not_throttling_are_not_retried():
     key = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
     s3 = FakeS3({key: [], 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0: []})
     s3.fail('GetObjectTagging', key, FakeClientError('AccessDenied', 'GetObjectTagging', 403))
-    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    result = tag_objects(s3, 'bucket')
     assert [call for call in s3.calls if call[1] == key] == [('GetObjectTagging', key, {})]
     assert result['failed_objects'][0]['key'] == key
     assert result['failed_objects'][0]['error'].startswith('An error occurred (AccessDenied)')
@@ -358,28 +358,42 @@ def test_errors_that_are_not_throttling_are_not_retried():
         'tagged': 1, 'already_correct': 0, 'skipped_archived': 0, 'skipped_not_duplicity': 0, 'failed': 1}
 
 
-def test_an_unexpected_exception_fails_the_object():
+class BotoCoreError(Exception):
+    """Stands for botocore.exceptions.BotoCoreError (recognised by name)."""
+
+
+def test_a_connection_error_fails_the_object():
     key = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
     s3 = FakeS3({key: []})
-    s3.fail('PutObjectTagging', key, RuntimeError('connection reset'))
-    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    s3.fail('PutObjectTagging', key, BotoCoreError('connection reset'))
+    result = tag_objects(s3, 'bucket')
     assert result['failed_objects'] == [{'key': key, 'kind': 'full-manifest', 'error': 'connection reset'}]
     assert result['changed'] is False
+
+
+@pytest.mark.parametrize('error', [TypeError('unexpected keyword argument'), KeyError('TagSet'),
+                                   RuntimeError('a bug')])
+def test_a_programming_error_propagates(error):
+    key = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
+    s3 = FakeS3({key: []})
+    s3.fail('PutObjectTagging', key, error)
+    with pytest.raises(type(error)):
+        tag_objects(s3, 'bucket')
 
 
 def test_too_many_tags_is_a_failure():
     key = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
     s3 = FakeS3({key: [{'Key': 't%d' % i, 'Value': 'v'} for i in range(10)]})
-    result = tag_objects(s3, 'bucket', sleep=no_sleep)
+    result = tag_objects(s3, 'bucket')
     assert result['counts']['by_action']['failed'] == 1
     assert len(s3.objects[key]) == 10
 
 
-def test_max_attempts_one_does_not_retry_and_call_args_are_passed():
+def test_call_args_are_passed():
     key = 'pi/photos/duplicity-full.%s.manifest.gpg' % T0
     s3 = FakeS3({key: []})
     s3.fail('GetObjectTagging', key, FakeClientError('SlowDown', 'GetObjectTagging', 503))
-    result = tag_objects(s3, 'bucket', max_attempts=1, call_args={'aws_retry': True}, sleep=no_sleep)
+    result = tag_objects(s3, 'bucket', call_args={'aws_retry': True})
     assert result['counts']['by_action']['failed'] == 1
     assert s3.count('GetObjectTagging') == 1
     assert all(call[2] == {'aws_retry': True} for call in s3.calls)
@@ -389,7 +403,7 @@ def test_listing_failure_raises_with_partial_result():
     s3 = fresh_bucket()
     s3.fail('ListObjectsV2', '8', FakeClientError('AccessDenied', 'ListObjectsV2', 403))
     with pytest.raises(TaggingError) as info:
-        tag_objects(s3, 'bucket', sleep=no_sleep)
+        tag_objects(s3, 'bucket')
     assert 'after 8 keys' in str(info.value)
     assert info.value.cause.response['Error']['Code'] == 'AccessDenied'
     partial = info.value.result
@@ -401,7 +415,7 @@ def test_listing_failure_raises_with_partial_result():
 def test_explicit_keys_are_not_listed():
     s3 = fresh_bucket()
     keys = list(DUPLICITY)[:3] + ['pi/photos/README.txt', list(DUPLICITY)[0]]
-    result = tag_objects(s3, 'bucket', keys=keys, sleep=no_sleep)
+    result = tag_objects(s3, 'bucket', keys=keys)
     assert s3.count('ListObjectsV2') == 0
     assert result['counts']['total'] == 4
     assert result['counts']['by_action']['tagged'] == 3
@@ -410,7 +424,7 @@ def test_explicit_keys_are_not_listed():
 
 def test_missing_key_is_a_failure():
     s3 = FakeS3({})
-    result = tag_objects(s3, 'bucket', keys=['x/duplicity-full.%s.manifest' % T0], sleep=no_sleep)
+    result = tag_objects(s3, 'bucket', keys=['x/duplicity-full.%s.manifest' % T0])
     assert result['counts']['by_action']['failed'] == 1
     assert 'NoSuchKey' in result['failed_objects'][0]['error']
 
@@ -424,7 +438,7 @@ def test_many_objects_concurrently_within_bounds():
         for volume in range(1, 500):
             objects['c/duplicity-full.%s.vol%d.difftar.gpg' % (stamp, volume)] = []
     s3 = FakeS3(objects, page_size=1000, delay=0.0005)
-    result = tag_objects(s3, 'bucket', concurrency=8, sleep=no_sleep)
+    result = tag_objects(s3, 'bucket', concurrency=8)
     assert result['counts']['by_action']['tagged'] == len(objects)
     assert result['counts']['by_kind']['full-volume']['tagged'] == 5 * 499
     assert result['counts']['by_kind']['full-manifest']['tagged'] == 5
@@ -483,13 +497,13 @@ def test_new_counts_and_summary():
 def host_lib(tmp_path, monkeypatch):
     lib = tmp_path / 'lib'
     lib.mkdir()
-    for name in ('duplicity_names.py', 'duplicity_tagging.py'):
+    for name in ('duplicity_names.py', 's3_engine.py', 'duplicity_tagging.py'):
         shutil.copy(os.path.join(MODULE_UTILS, name), str(lib / name))
-    for name in ('duplicity_names', 'duplicity_tagging'):
+    for name in ('duplicity_names', 's3_engine', 'duplicity_tagging'):
         monkeypatch.delitem(sys.modules, name, raising=False)
     monkeypatch.setattr(sys, 'path', list(sys.path))
     yield str(lib)
-    for name in ('duplicity_names', 'duplicity_tagging'):
+    for name in ('duplicity_names', 's3_engine', 'duplicity_tagging'):
         sys.modules.pop(name, None)
 
 
@@ -668,3 +682,71 @@ def test_archived_objects_cost_no_request():
     assert result['counts']['by_kind']['full-volume']['skipped_archived'] == 2
     assert result['counts']['by_action']['tagged'] == 1
     assert [call[1] for call in client.calls if call[0] != 'ListObjectsV2'] == [manifest, manifest]
+
+
+# ---- one retry layer: botocore's, in the helper --------------------------------------
+
+def test_helper_retries_are_botocores_alone(host_lib, fake_boto3, capsys):
+    key = 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0
+    fake_boto3['s3'].fail('GetObjectTagging', key, *[FakeClientError('SlowDown', 'GetObjectTagging', 503)] * 20)
+    helper = load_helper()
+    assert helper.main(['--lib-dir', host_lib, '--bucket', 'bucket']) == 1
+    capsys.readouterr()
+    config = fake_boto3['client_args']['config']
+    assert config['retries'] == {'mode': 'standard', 'total_max_attempts': helper.MAX_ATTEMPTS}
+    # What the client raised after its own attempts, the engine does not send again.
+    assert [call[0] for call in fake_boto3['s3'].calls if call[1] == key] == ['GetObjectTagging']
+
+
+class _AlwaysSlowDown(http.server.BaseHTTPRequestHandler):
+    requests = []
+
+    def do_GET(self):  # noqa: N802  pylint: disable=invalid-name
+        self.requests.append(self.path)
+        body = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
+                b'<Message>Please reduce your request rate.</Message></Error>')
+        self.send_response(503)
+        self.send_header('Content-Type', 'application/xml')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+
+def test_one_request_gets_at_most_the_configured_attempts(host_lib, monkeypatch, capsys):
+    """The helper's real botocore client against an endpoint that always says SlowDown.
+
+    Before, botocore's attempts (max_attempts=5: 1 + 5 retries) ran inside each of the
+    engine's 3: 18 GetObjectTagging requests for one object. Now botocore's retry mode is
+    the only layer, with total_max_attempts.
+    """
+    pytest.importorskip('boto3')
+    for name in ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'):
+        monkeypatch.setenv(name, 'test')
+    for name in ('AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_RETRY_MODE',
+                 'AWS_MAX_ATTEMPTS', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('AWS_CONFIG_FILE', os.devnull)
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _AlwaysSlowDown)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    helper = load_helper()
+    monkeypatch.setattr(helper, 'MAX_ATTEMPTS', 3)
+    # botocore's standard mode backs off up to 20 s between attempts: no waiting here.
+    monkeypatch.setattr(time, 'sleep', lambda seconds: None)
+    try:
+        engine = helper.load_engine(host_lib)
+        import boto3  # pylint: disable=import-outside-toplevel
+        args = types.SimpleNamespace(endpoint_url='http://127.0.0.1:%d' % server.server_address[1], region='us-east-1')
+        client = helper.make_client(boto3, args, 1)
+        key = 'pi/photos/duplicity-full.%s.vol1.difftar.gpg' % T0
+        _AlwaysSlowDown.requests[:] = []
+        result = engine.tag_objects(client, 'bucket', keys=[key], concurrency=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result['counts']['by_action']['failed'] == 1
+    assert 'SlowDown' in result['failed_objects'][0]['error']
+    assert len(_AlwaysSlowDown.requests) == 3

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) offsite.backup contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The S3 engine layer the restore and tagging engines share.
+
+One implementation of: ListObjectsV2 pagination (iter_objects()), the bounded, windowed
+thread pool (run_concurrently()), the concurrency check (check_concurrency()), and what
+an error from the client is (is_client_error(), error_code(), is_retryable(),
+describe_error()).
+
+It retries nothing. Every request is retried by exactly one layer, the client's:
+
+* modules pass amazon.aws's retrying client (``module.client(..., retry_decorator=
+  AWSRetry.jittered_backoff(catch_extra_error_codes=AWS_RETRY_CODES))``) and
+  ``call_args={'aws_retry': True}``;
+* host helpers pass a boto3 client made with botocore's own retry modes
+  (``Config(retries={'mode': 'standard' or 'adaptive', 'max_attempts': N})``).
+
+It never imports boto3 or botocore, so the host helpers can import it beside the other
+engine files (as top-level modules) and unit tests can use fake clients. botocore's
+errors are recognised by their ``response`` attribute (ClientError) or by the class
+name BotoCoreError in their ancestry (connection errors, timeouts, ...); anything else
+(a TypeError, a KeyError: a programming error) propagates.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 64
+
+# Error codes worth another attempt: throttling and transient server-side errors.
+RETRYABLE_CODES = frozenset((
+    'SlowDown',
+    'Throttling',
+    'ThrottlingException',
+    'ThrottledException',
+    'RequestThrottled',
+    'RequestThrottledException',
+    'RequestLimitExceeded',
+    'TooManyRequests',
+    'TooManyRequestsException',
+    'BandwidthLimitExceeded',
+    'ServiceUnavailable',
+    'Unavailable',
+    'InternalError',
+    'InternalFailure',
+    'RequestTimeout',
+    'RequestTimeoutException',
+    'PriorRequestNotComplete',
+))
+RETRYABLE_STATUS = frozenset((429, 500, 502, 503, 504))
+# HeadObject answers have no body, so botocore reports the HTTP status as the code.
+RETRYABLE_HEAD_CODES = ('500', '502', '503', '504')
+# Answered with HTTP 503 but not transient: Expedited capacity is not available now.
+NOT_RETRYABLE_CODES = frozenset(('GlacierExpeditedRetrievalNotAvailable',))
+# What the modules give AWSRetry.jittered_backoff(catch_extra_error_codes=...).
+AWS_RETRY_CODES = tuple(sorted(RETRYABLE_CODES)) + RETRYABLE_HEAD_CODES
+
+
+class ListingError(Exception):
+    """A listing failed; ``cause`` is the exception from the client, ``count`` the keys listed before."""
+
+    def __init__(self, message, cause, count=0):
+        super(ListingError, self).__init__(message)
+        self.cause = cause
+        self.count = count
+
+
+# ---- errors --------------------------------------------------------------------------
+
+def is_client_error(exc):
+    """True for botocore's ClientError (and look-alikes with a ``response`` dict) and BotoCoreError."""
+    if isinstance(getattr(exc, 'response', None), dict):
+        return True
+    return any(klass.__name__ == 'BotoCoreError' for klass in type(exc).__mro__)
+
+
+def error_code(exc):
+    """(code, HTTP status) of a botocore ClientError-like exception, else (None, None)."""
+    response = getattr(exc, 'response', None)
+    if not isinstance(response, dict):
+        return None, None
+    error = response.get('Error') or {}
+    metadata = response.get('ResponseMetadata') or {}
+    return error.get('Code'), metadata.get('HTTPStatusCode')
+
+
+def is_retryable(exc):
+    """True for throttling and transient server errors (what a retrying client retries)."""
+    code, status = error_code(exc)
+    if code in NOT_RETRYABLE_CODES:
+        return False
+    if code in RETRYABLE_CODES or code in RETRYABLE_HEAD_CODES:
+        return True
+    try:
+        return int(status) in RETRYABLE_STATUS
+    except (TypeError, ValueError):
+        return False
+
+
+def describe_error(exc):
+    """A one-line description of an exception from the client."""
+    code, status = error_code(exc)
+    text = str(exc) or type(exc).__name__
+    if code and code not in text:
+        text = '%s: %s' % (code, text)
+    if status and code is None:
+        text = '%s (HTTP %s)' % (text, status)
+    return ' '.join(text.split())
+
+
+# ---- concurrency ---------------------------------------------------------------------
+
+def check_concurrency(concurrency):
+    """Raise ValueError unless concurrency is an int from 1 to MAX_CONCURRENCY."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValueError('concurrency must be from 1 to %d (an integer), got %r' % (MAX_CONCURRENCY, concurrency))
+
+
+def run_concurrently(function, items, concurrency):
+    """Yield (item, function(item)) for every item, at most ``concurrency`` at a time, as they finish.
+
+    At most 4 x concurrency items are queued or in flight, so a long input (a listing of
+    millions of keys) is never all in memory at once. An exception raised by
+    ``function`` propagates to the caller (after the running calls finish).
+    """
+    check_concurrency(concurrency)
+    window = concurrency * 4
+    pending = {}
+    with ThreadPoolExecutor(max_workers=concurrency) as executor:
+        for item in items:
+            pending[executor.submit(function, item)] = item
+            if len(pending) >= window:
+                done, dummy = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield pending.pop(future), future.result()
+        while pending:
+            done, dummy = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future.result()
+
+
+# ---- pagination ----------------------------------------------------------------------
+
+def iter_objects(client, bucket, prefix='', call_args=None):
+    """Yield every object under ``prefix`` as a dict (key, size, storage_class), a ListObjectsV2 page at a time.
+
+    ``storage_class`` is the listing's StorageClass (None when the listing leaves it
+    out). Raises ListingError when a page cannot be read.
+    """
+    params = dict(call_args or {}, Bucket=bucket, Prefix=prefix)
+    count = 0
+    while True:
+        try:
+            page = client.list_objects_v2(**params)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if not is_client_error(exc):
+                raise
+            raise ListingError('listing s3://%s/%s failed after %d keys: %s' % (
+                bucket, prefix, count, describe_error(exc)), exc, count)
+        for item in page.get('Contents') or ():
+            count += 1
+            yield {'key': item['Key'], 'size': int(item.get('Size') or 0), 'storage_class': item.get('StorageClass')}
+        token = page.get('NextContinuationToken')
+        if not page.get('IsTruncated') or not token:
+            return
+        params['ContinuationToken'] = token
+
+
+def call(method, call_args, **kwargs):
+    """``method(**kwargs)`` with ``call_args`` added; a ClientError-like error is returned, not raised.
+
+    Returns (response, None) or (None, exception). Programming errors propagate.
+    """
+    try:
+        return method(**dict(kwargs, **(call_args or {}))), None
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        if not is_client_error(exc):
+            raise
+        return None, exc
