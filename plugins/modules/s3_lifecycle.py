@@ -437,7 +437,7 @@ def supports_transition_default_minimum_object_size(client):
     try:
         operation = client.meta.service_model.operation_model("PutBucketLifecycleConfiguration")
         return "TransitionDefaultMinimumObjectSize" in operation.input_shape.members
-    except Exception:  # pylint: disable=broad-except
+    except (AttributeError, botocore.exceptions.OperationNotFoundError):
         return False
 
 
@@ -448,33 +448,61 @@ def read_configuration(module, client, bucket):
     return configuration(normalize_api_rules(api_rules), size)
 
 
+def plan_change(module, current_api_rules, current_size):
+    """What to send: (api_rules, planned_rules, size to send)."""
+    rules = module.params["rules"]
+    wanted_size = module.params["transition_default_minimum_object_size"]
+    if module.params["state"] == "absent":
+        if rules is None:
+            return [], [], current_size
+        api_rules, planned_rules = remove_rules(current_api_rules, [rule["id"] for rule in rules])
+        return api_rules, planned_rules, current_size
+    api_rules, planned_rules = plan_rules(current_api_rules, normalize_rules(rules), module.params["purge_rules"],
+                                          module.params["purge_rules_prefixes"])
+    if wanted_size is not None and not planned_rules:
+        module.warn(
+            "transition_default_minimum_object_size is stored with the lifecycle rules; "
+            "without rules there is nothing to set it on"
+        )
+    return api_rules, planned_rules, wanted_size if wanted_size is not None else current_size
+
+
+def apply_change(module, client, bucket, api_rules, after, before, send_size):
+    """Write the configuration and return what the bucket then reports."""
+    if after is not None:
+        put_lifecycle(module, client, bucket, api_rules, send_size)
+    else:
+        delete_lifecycle(module, client, bucket)
+    outcome, observed = wait_for_configuration(
+        lambda: read_configuration(module, client, bucket),
+        after,
+        before,
+        tries=SETTLE_TRIES,
+        delay=SETTLE_DELAY,
+    )
+    if outcome == MATCHED:
+        return observed
+    if outcome == STALE:
+        module.warn(
+            f"Bucket {bucket} still showed its previous lifecycle configuration "
+            f"{SETTLE_TRIES} reads after the change; S3 may take longer to show it"
+        )
+        return after
+    module.warn(
+        f"Bucket {bucket} reports a lifecycle configuration that differs from the one written, in "
+        f"{', '.join(differences(observed, after))} (the endpoint may not store every field); "
+        "the result's rules are what it reports"
+    )
+    return observed
+
+
 def ensure_lifecycle(module, client):
     """Bring the bucket's lifecycle configuration to the desired state and exit."""
     bucket = module.params["bucket"]
-    state = module.params["state"]
-    purge_rules = module.params["purge_rules"]
-    rules = module.params["rules"]
-    wanted_size = module.params["transition_default_minimum_object_size"]
-
     current_api_rules, current_size = get_lifecycle(module, client, bucket)
     before = configuration(normalize_api_rules(current_api_rules), current_size) if current_api_rules else None
 
-    if state == "absent":
-        if rules is None:
-            api_rules, planned_rules = [], []
-        else:
-            api_rules, planned_rules = remove_rules(current_api_rules, [rule["id"] for rule in rules])
-        send_size = current_size
-    else:
-        api_rules, planned_rules = plan_rules(current_api_rules, normalize_rules(rules), purge_rules,
-                                              module.params["purge_rules_prefixes"])
-        send_size = wanted_size if wanted_size is not None else current_size
-        if wanted_size is not None and not planned_rules:
-            module.warn(
-                "transition_default_minimum_object_size is stored with the lifecycle rules; "
-                "without rules there is nothing to set it on"
-            )
-
+    api_rules, planned_rules, send_size = plan_change(module, current_api_rules, current_size)
     if planned_rules:
         after = configuration(planned_rules, send_size)
         # The size setting counts only when S3 reports one (configurations_match).
@@ -489,31 +517,7 @@ def ensure_lifecycle(module, client):
 
     final = after if changed else before
     if changed and not module.check_mode:
-        if planned_rules:
-            put_lifecycle(module, client, bucket, api_rules, send_size)
-        else:
-            delete_lifecycle(module, client, bucket)
-        outcome, observed = wait_for_configuration(
-            lambda: read_configuration(module, client, bucket),
-            after,
-            before,
-            tries=SETTLE_TRIES,
-            delay=SETTLE_DELAY,
-        )
-        if outcome == MATCHED:
-            final = observed
-        elif outcome == STALE:
-            module.warn(
-                f"Bucket {bucket} still showed its previous lifecycle configuration "
-                f"{SETTLE_TRIES} reads after the change; S3 may take longer to show it"
-            )
-        else:
-            module.warn(
-                f"Bucket {bucket} reports a lifecycle configuration that differs from the one written, in "
-                f"{', '.join(differences(observed, after))} (the endpoint may not store every field); "
-                "the result's rules are what it reports"
-            )
-            final = observed
+        final = apply_change(module, client, bucket, api_rules, after, before, send_size)
 
     final = for_diff(final)
     result["rules"] = final["rules"]
@@ -522,62 +526,64 @@ def ensure_lifecycle(module, client):
     module.exit_json(**result)
 
 
+RULE_OPTIONS = dict(
+    id=dict(type="str", required=True),
+    status=dict(type="str", default="enabled", choices=["enabled", "disabled"]),
+    filter=dict(
+        type="dict",
+        options=dict(
+            prefix=dict(type="str"),
+            tags=dict(type="dict"),
+            object_size_greater_than=dict(type="int"),
+            object_size_less_than=dict(type="int"),
+        ),
+    ),
+    transitions=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            days=dict(type="int"),
+            storage_class=dict(type="str"),
+        ),
+    ),
+    expiration=dict(
+        type="dict",
+        options=dict(
+            days=dict(type="int"),
+            expired_object_delete_marker=dict(type="bool"),
+        ),
+    ),
+    noncurrent_version_transitions=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            noncurrent_days=dict(type="int"),
+            storage_class=dict(type="str"),
+            newer_noncurrent_versions=dict(type="int"),
+        ),
+    ),
+    noncurrent_version_expiration=dict(
+        type="dict",
+        options=dict(
+            noncurrent_days=dict(type="int"),
+            newer_noncurrent_versions=dict(type="int"),
+        ),
+    ),
+    abort_incomplete_multipart_upload_days=dict(type="int"),
+)
+ARGUMENT_SPEC = dict(
+    bucket=dict(type="str", required=True, aliases=["name"]),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    purge_rules=dict(type="bool", default=True),
+    purge_rules_prefixes=dict(type="list", elements="str", default=[], no_log=False),
+    transition_default_minimum_object_size=dict(type="str", choices=list(TRANSITION_DEFAULT_MINIMUM_OBJECT_SIZES)),
+    rules=dict(type="list", elements="dict", options=RULE_OPTIONS),
+)
+
+
 def main():
-    rule_options = dict(
-        id=dict(type="str", required=True),
-        status=dict(type="str", default="enabled", choices=["enabled", "disabled"]),
-        filter=dict(
-            type="dict",
-            options=dict(
-                prefix=dict(type="str"),
-                tags=dict(type="dict"),
-                object_size_greater_than=dict(type="int"),
-                object_size_less_than=dict(type="int"),
-            ),
-        ),
-        transitions=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                days=dict(type="int"),
-                storage_class=dict(type="str"),
-            ),
-        ),
-        expiration=dict(
-            type="dict",
-            options=dict(
-                days=dict(type="int"),
-                expired_object_delete_marker=dict(type="bool"),
-            ),
-        ),
-        noncurrent_version_transitions=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                noncurrent_days=dict(type="int"),
-                storage_class=dict(type="str"),
-                newer_noncurrent_versions=dict(type="int"),
-            ),
-        ),
-        noncurrent_version_expiration=dict(
-            type="dict",
-            options=dict(
-                noncurrent_days=dict(type="int"),
-                newer_noncurrent_versions=dict(type="int"),
-            ),
-        ),
-        abort_incomplete_multipart_upload_days=dict(type="int"),
-    )
-    argument_spec = dict(
-        bucket=dict(type="str", required=True, aliases=["name"]),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        purge_rules=dict(type="bool", default=True),
-        purge_rules_prefixes=dict(type="list", elements="str", default=[], no_log=False),
-        transition_default_minimum_object_size=dict(type="str", choices=list(TRANSITION_DEFAULT_MINIMUM_OBJECT_SIZES)),
-        rules=dict(type="list", elements="dict", options=rule_options),
-    )
     module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
         required_if=[("state", "present", ["rules"])],
     )
