@@ -188,6 +188,36 @@ def _check_filter(errors, label, rule_filter):
     return bool(tags)
 
 
+def _check_expiration(errors, label, expiration, last_transition, has_tags):
+    days = expiration.get('days')
+    marker = expiration.get('expired_object_delete_marker')
+    if days is None and not marker:
+        errors.append('%s: expiration needs days or expired_object_delete_marker: true' % label)
+    if days is not None and marker:
+        errors.append('%s: expiration.days and expiration.expired_object_delete_marker cannot '
+                      'be used together' % label)
+    if _check_count(errors, label, 'expiration.days', days, 1) and days is not None:
+        if last_transition is not None and days <= last_transition:
+            errors.append('%s: expiration.days (%s) must be greater than the days of the last '
+                          'transition (%s)' % (label, days, last_transition))
+    if marker and has_tags:
+        errors.append('%s: expiration.expired_object_delete_marker cannot be used with a '
+                      'filter on tags' % label)
+
+
+def _check_noncurrent_expiration(errors, label, expiration, last_noncurrent):
+    days = expiration.get('noncurrent_days')
+    if days is None:
+        errors.append('%s: noncurrent_version_expiration.noncurrent_days is required' % label)
+    elif _check_count(errors, label, 'noncurrent_version_expiration.noncurrent_days', days, 1):
+        if last_noncurrent is not None and days <= last_noncurrent:
+            errors.append('%s: noncurrent_version_expiration.noncurrent_days (%s) must be greater '
+                          'than the noncurrent_days of the last noncurrent version transition (%s)'
+                          % (label, days, last_noncurrent))
+    _check_count(errors, label, 'noncurrent_version_expiration.newer_noncurrent_versions',
+                 expiration.get('newer_noncurrent_versions'), 1, NEWER_NONCURRENT_VERSIONS_MAX)
+
+
 def _check_rule(errors, label, rule):
     status = rule.get('status')
     if status is not None and (not isinstance(status, str) or status.lower() not in STATUSES):
@@ -204,23 +234,10 @@ def _check_rule(errors, label, rule):
 
     expiration = rule.get('expiration')
     if expiration is not None:
-        if not isinstance(expiration, dict):
-            errors.append('%s: expiration must be a dictionary' % label)
+        if isinstance(expiration, dict):
+            _check_expiration(errors, label, expiration, last_transition, has_tags)
         else:
-            days = expiration.get('days')
-            marker = expiration.get('expired_object_delete_marker')
-            if days is None and not marker:
-                errors.append('%s: expiration needs days or expired_object_delete_marker: true' % label)
-            if days is not None and marker:
-                errors.append('%s: expiration.days and expiration.expired_object_delete_marker cannot '
-                              'be used together' % label)
-            if _check_count(errors, label, 'expiration.days', days, 1) and days is not None:
-                if last_transition is not None and days <= last_transition:
-                    errors.append('%s: expiration.days (%s) must be greater than the days of the last '
-                                  'transition (%s)' % (label, days, last_transition))
-            if marker and has_tags:
-                errors.append('%s: expiration.expired_object_delete_marker cannot be used with a '
-                              'filter on tags' % label)
+            errors.append('%s: expiration must be a dictionary' % label)
 
     last_noncurrent = None
     noncurrent_transitions = rule.get('noncurrent_version_transitions')
@@ -233,19 +250,10 @@ def _check_rule(errors, label, rule):
 
     noncurrent_expiration = rule.get('noncurrent_version_expiration')
     if noncurrent_expiration is not None:
-        if not isinstance(noncurrent_expiration, dict):
-            errors.append('%s: noncurrent_version_expiration must be a dictionary' % label)
+        if isinstance(noncurrent_expiration, dict):
+            _check_noncurrent_expiration(errors, label, noncurrent_expiration, last_noncurrent)
         else:
-            days = noncurrent_expiration.get('noncurrent_days')
-            if days is None:
-                errors.append('%s: noncurrent_version_expiration.noncurrent_days is required' % label)
-            elif _check_count(errors, label, 'noncurrent_version_expiration.noncurrent_days', days, 1):
-                if last_noncurrent is not None and days <= last_noncurrent:
-                    errors.append('%s: noncurrent_version_expiration.noncurrent_days (%s) must be greater '
-                                  'than the noncurrent_days of the last noncurrent version transition (%s)'
-                                  % (label, days, last_noncurrent))
-            _check_count(errors, label, 'noncurrent_version_expiration.newer_noncurrent_versions',
-                         noncurrent_expiration.get('newer_noncurrent_versions'), 1, NEWER_NONCURRENT_VERSIONS_MAX)
+            errors.append('%s: noncurrent_version_expiration must be a dictionary' % label)
 
     abort_days = rule.get('abort_incomplete_multipart_upload_days')
     _check_count(errors, label, 'abort_incomplete_multipart_upload_days', abort_days, 1)

@@ -32,11 +32,6 @@ description:
 author:
   - offsite.backup maintainers (!UNKNOWN)
 options:
-  bucket:
-    description:
-      - Name of the S3 bucket.
-    type: str
-    required: true
   prefix:
     description:
       - The folder of the bucket that holds the backups, as in the duplicity target
@@ -65,6 +60,7 @@ attributes:
     support: none
     description: The module changes nothing, so there is nothing to show.
 extends_documentation_fragment:
+  - offsite.backup.s3_bucket
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

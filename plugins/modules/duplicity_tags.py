@@ -33,11 +33,6 @@ description:
 author:
   - offsite.backup maintainers (!UNKNOWN)
 options:
-  bucket:
-    description:
-      - Name of the S3 bucket.
-    type: str
-    required: true
   prefix:
     description:
       - Only objects whose key starts with this text are handled, for example C(pi/photos/).
@@ -94,6 +89,7 @@ attributes:
     support: none
     description: The tags of thousands of objects make no useful diff; RV(counts) and RV(tagged_sample) say what changed.
 extends_documentation_fragment:
+  - offsite.backup.s3_bucket
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

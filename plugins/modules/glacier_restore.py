@@ -43,11 +43,6 @@ description:
 author:
   - offsite.backup maintainers (!UNKNOWN)
 options:
-  bucket:
-    description:
-      - Name of the S3 bucket.
-    type: str
-    required: true
   prefix:
     description:
       - The folder of the bucket that holds the backup, as in the duplicity target
@@ -140,6 +135,7 @@ attributes:
     support: none
     description: Restore requests are not a change of a configuration; RV(counts) and RV(requested) say what was asked for.
 extends_documentation_fragment:
+  - offsite.backup.s3_bucket
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Test helper for the glacier_restore and duplicity_info targets: an S3 proxy in front of moto.
+"""Test helper for the glacier_restore, duplicity_info and duplicity_tags targets: an S3 proxy in front of moto.
 
     python restore_proxy.py --target http://127.0.0.1:PORT --port-file FILE [--ttl SECONDS]
 
