@@ -31,7 +31,8 @@ from ansible_collections.offsite.backup.plugins.module_utils.duplicity_units imp
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 MODULE_UTILS = os.path.join(COLLECTION, 'plugins', 'module_utils')
 ROLE = os.path.join(COLLECTION, 'roles', 'duply')
-LIBRARY = ['offsite_runner.py', 'duplicity_units.py', 'duply_globs.py']
+LIBRARY = ['offsite_runner.py', 'duplicity_units.py', 'duply_globs.py', 'offsite_monitors.py', 'offsite_metrics.py',
+           'offsite_status.py']
 
 PASSPHRASE = 'gpg-Pass-7c1e'
 AWS_SECRET = 'aws-Secret-55d0'
@@ -42,12 +43,19 @@ import json, os, subprocess, sys, time
 control = json.load(open(os.environ['FAKE_CONTROL']))
 target = sys.argv[1]
 name = os.path.basename(target)
+if sys.argv[2:] == ['status']:
+    # duplicity's collection-status, as duply status prints it
+    with open(control['calls'] + '.status', 'a') as handle:
+        handle.write(name + '\n')
+    print(control.get('status', {}).get(name, ''))
+    sys.exit(control.get('status_rc', {}).get(name, 0))
 with open(control['calls'], 'a') as handle:
     parent = open('/proc/%d/cmdline' % os.getppid(), 'rb').read().replace(b'\0', b' ').decode()
     handle.write(json.dumps({'argv': sys.argv[1:], 'parent': parent, 'stdin_tty': os.isatty(0)}) + '\n')
 print('Start duply for %s' % name)
 print('--------------[ Backup Statistics ]--------------')
 print('ElapsedTime 0.01 (0.01 seconds)')
+print('SourceFileSize %d (some bytes)' % control.get('source', 4096))
 print('TotalDestinationSizeChange %d (some bytes)' % control.get('uploaded', 2048))
 print('-------------------------------------------------')
 print('Grüße, a line that is not ASCII', flush=True)
@@ -112,7 +120,8 @@ class Host:
         self.sendmail = script(self.bin / 'sendmail', FAKE_SENDMAIL)
         script(self.bin / 'python3', FAKE_PYTHON, interpreter=None)
         self.settings = {'log_dir': str(self.logs), 'lock_dir': str(self.locks), 'run_dir': str(tmp_path / 'run'),
-                         'sendmail': self.sendmail, 'host_label': 'pi', 'mail_to': 'admin@example.net'}
+                         'sendmail': self.sendmail, 'host_label': 'pi', 'mail_to': 'admin@example.net',
+                         'state_dir': str(tmp_path / 'state'), 'metrics_dir': str(tmp_path / 'metrics')}
         self.settings.update(settings)
         self.control = {'calls': str(tmp_path / 'duply.calls')}
         self.write()
@@ -207,8 +216,6 @@ def test_units_code_and_results():
     assert runner.units_code([0, 0, None]) == 0
     assert runner.units_code([0, 23, None]) == 1
     assert runner.unit_result(0) == 'ok' and runner.unit_result(23) == 'FAILED(23)'
-    assert runner.uploaded_bytes(['TotalDestinationSizeChange 5 (5 b)', 'x', 'TotalDestinationSizeChange 7 (7 b)']) == 7
-    assert runner.uploaded_bytes(['nothing']) is None
 
 
 def test_mail_due():
