@@ -14,7 +14,9 @@ same state.
 The state of a profile, and of each unit of a split profile under ``units``:
 
 * ``start``, ``end`` (epoch seconds), ``exit_code``, ``duration`` of the last run;
-* ``last_success``: the end of the last run that exited 0 (None: never);
+* ``last_success``: the end of the last run whose backup succeeded (None: never); the
+  run says so with ``backup_ok`` (default: exit code 0; the runner counts exit code 3,
+  the report lost, as a backup that succeeded);
 * ``uploaded_bytes`` and ``source_bytes`` of the last run (duplicity's statistics
   TotalDestinationSizeChange and SourceFileSize; None when it printed none);
 * ``chains``, ``sets`` and ``last_full`` (epoch) from ``duply TARGET status`` after the
@@ -47,7 +49,7 @@ STATE_KEYS = ('start', 'end', 'exit_code', 'duration', 'last_success', 'uploaded
 METRICS = (
     ('start', 'last_run_start_timestamp_seconds', 'Start of the last run, seconds since the epoch.'),
     ('end', 'last_run_end_timestamp_seconds', 'End of the last run, seconds since the epoch.'),
-    ('last_success', 'last_success_timestamp_seconds', 'End of the last run that succeeded (exit code 0).'),
+    ('last_success', 'last_success_timestamp_seconds', 'End of the last run whose backup succeeded (exit 0 or 3).'),
     ('exit_code', 'last_run_exit_code', 'Exit code of the last run: 0 ok, 1 failed, 3 report not sent.'),
     ('duration', 'last_run_duration_seconds', 'Duration of the last run.'),
     ('uploaded_bytes', 'last_run_uploaded_bytes', 'Bytes the last run added to the target.'),
@@ -93,7 +95,7 @@ def _fold(previous, run):
     entry.update(start=run['start'], end=run['end'], exit_code=run['exit_code'],
                  duration=int(run['end'] - run['start']),
                  uploaded_bytes=run.get('uploaded_bytes'), source_bytes=run.get('source_bytes'))
-    if run['exit_code'] == 0:
+    if run.get('backup_ok', run['exit_code'] == 0):
         entry['last_success'] = run['end']
     if run.get('chain'):
         entry.update(run['chain'])

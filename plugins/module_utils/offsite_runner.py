@@ -473,7 +473,7 @@ def finish(run, began, code, report_sent, lost):
     path = offsite_metrics.state_path(settings['state_dir'], run.profile)
     state = offsite_metrics.record(offsite_metrics.read_state(path), dict(
         run.result, profile=run.profile, host=settings['host_label'], start=began, end=ended, exit_code=code,
-        report_sent=report_sent, units=run.units))
+        backup_ok=code in (OK, REPORT_NOT_SENT), report_sent=report_sent, units=run.units))
     info = monitor_run(run, began)
     info.update(exit_code=code, duration=state['duration'], uploaded=state['uploaded_bytes'],
                 units=[{'name': unit['name'], 'exit_code': unit['exit_code'], 'size': unit['size'],

@@ -183,7 +183,7 @@ def _when(epoch):
 
 
 def table(rows, now):
-    lines = [LINE % ('PROFILE', 'LAST RUN', 'RESULT', 'LAST SUCCESS', 'NEXT RUN', 'CHAINS', '')]
+    lines = [(LINE % ('PROFILE', 'LAST RUN', 'RESULT', 'LAST SUCCESS', 'NEXT RUN', 'CHAINS', '')).rstrip()]
     for item in rows:
         success = ('%s ago' % age(now - item['last_success'])) if item['last_success'] else 'never'
         lines.append((LINE % (item['profile'], _when(item['last_run_start']), item['result'], success,
