@@ -50,7 +50,7 @@ def _number(field, text):
     value = NAMES.get(field, {}).get(text.lower()) if not text.isdigit() else int(text)
     low, high = RANGES[field]
     if value is None or not low <= value <= high:
-        raise ScheduleError('schedule.%s: %r is not a %s' % (field, text, field))
+        raise ScheduleError('schedule.%s: %r is not a valid %s (%d-%d)' % (field, text, field, low, high))
     return value
 
 
@@ -170,7 +170,7 @@ def row(profile, settings, state, since, now):
         'last_success': success,
         'last_success_age_seconds': int(now - success) if success else None,
         'next_run': int(next_run) if next_run else None,
-        'schedule': ' '.join(str(fields[field]) for field in FIELDS) if fields else None,
+        'schedule': ' '.join(str(fields.get(field, '*')) for field in FIELDS) if fields else None,
         'chains': state.get('chains'),
         'sets': state.get('sets'),
         'last_report_sent': state.get('report_sent'),

@@ -547,3 +547,115 @@ def test_the_program_is_thin():
         code = [line for line in handle if line.strip() and not line.lstrip().startswith('#')]
     assert len(code) < 25
     assert textwrap.dedent(code[-1]).startswith('sys.exit(offsite_runner.main(')
+
+
+# -- monitors, metrics and status -----------------------------------------------------
+
+class PingSink:
+    """A local HTTP server that records POSTs (the monitors' pings)."""
+
+    def __init__(self):
+        self.hits = []
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get('Content-Length') or 0)).decode()
+                sink.hits.append((self.path, body))
+                self.send_response(200)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = 'http://127.0.0.1:%d' % self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def pings():
+    sink = PingSink()
+    yield sink
+    sink.close()
+
+
+def test_monitors_start_then_success_or_fail_with_the_log_tail(host, pings):
+    host.settings['monitors'] = [{'kind': 'healthchecks', 'url': pings.url + '/hc/' + HEARTBEAT_TOKEN, 'name': 'hc'},
+                                 {'kind': 'healthchecks', 'url': 'http://127.0.0.1:9/gone/' + HEARTBEAT_TOKEN}]
+    host.write()
+    code, _out, err = host.run()
+    assert code == 0, err
+    assert [path for path, _body in pings.hits] == ['/hc/%s/start' % HEARTBEAT_TOKEN, '/hc/' + HEARTBEAT_TOKEN]
+    assert 'offsite-backup photos: end, exit code 0 after' in pings.hits[1][1]
+    assert 'monitor hc: success sent' in host.log
+    assert 'monitor healthchecks #2: start NOT sent after 3 attempts' in host.log
+    host.control['rc'] = {'photos': 23}
+    assert host.run()[0] == 23
+    assert pings.hits[-1][0] == '/hc/%s/fail' % HEARTBEAT_TOKEN and 'end, exit code 23' in pings.hits[-1][1]
+    assert HEARTBEAT_TOKEN not in host.log + ''.join(m.get_content() for m in host.mails)
+
+
+def test_a_monitor_that_hangs_costs_its_timeout_not_the_result(host):
+    import socket
+    quiet = socket.socket()
+    quiet.bind(('127.0.0.1', 0))
+    quiet.listen(8)
+    try:
+        host.settings['monitors'] = [{'kind': 'webhook', 'url': 'http://127.0.0.1:%d/x' % quiet.getsockname()[1],
+                                      'events': ['success']}]
+        host.settings['monitor_timeout'] = 1
+        host.write()
+        began = time.monotonic()
+        assert host.run()[0] == 0
+        assert time.monotonic() - began < 20
+        assert 'monitor webhook #1: success NOT sent after 3 attempts: timed out' in host.log
+    finally:
+        quiet.close()
+
+
+def test_state_metrics_and_status(host):
+    status_out = '''Found primary backup chain with matching signature chain:
+Chain start time: Wed Dec  2 03:05:01 2026
+ Type of backup set:                            Time:      Num volumes:
+                Full         Wed Dec  2 03:05:01 2026                 2
+'''
+    host.control['status'] = {'photos': status_out}
+    host.settings['schedule'] = {'minute': 5, 'hour': '3', 'day': '*', 'month': '*', 'weekday': '*'}
+    host.write()
+    code, out, _err = host.run('status', '--json')
+    assert code == 0 and json.loads(out)['profiles'][0]['result'] == 'never run'
+    assert host.run()[0] == 0
+    prom = host.tmp / 'metrics' / 'offsite-backup-photos.prom'
+    assert os.stat(str(prom)).st_mode & 0o777 == 0o644
+    assert os.stat(str(host.tmp / 'state' / 'photos.json')).st_mode & 0o077 == 0
+    text = prom.read_text()
+    assert 'offsite_backup_last_run_uploaded_bytes{profile="photos"} 2048' in text
+    assert 'offsite_backup_source_size_bytes{profile="photos"} 4096' in text
+    assert 'offsite_backup_chains{profile="photos"} 1' in text and 'offsite_backup_backup_sets{profile="photos"} 1' in text
+    assert 'offsite_backup_last_report_sent{profile="photos"} 1' in text
+    code, out, _err = host.run('status')
+    assert code == 0 and out.splitlines()[1].split()[3] == 'ok'
+    host.control['rc'] = {'photos': 1}
+    assert host.run()[0] == 1
+    assert 'offsite_backup_last_run_exit_code{profile="photos"} 1' in prom.read_text()
+    assert 'offsite_backup_chains{profile="photos"} 1' in prom.read_text()
+    state = json.loads((host.tmp / 'state' / 'photos.json').read_text())
+    state['last_success'] -= 3 * 86400
+    (host.tmp / 'state' / 'photos.json').write_text(json.dumps(state))
+    code, out, _err = host.run('status')
+    assert code == 1 and out.splitlines()[1].endswith('OVERDUE')
+    assert host.run('status', 'nope')[0] == 2
+
+
+def test_split_metrics_per_unit(split_host):
+    assert split_host.run()[0] == 0
+    text = (split_host.tmp / 'metrics' / 'offsite-backup-share.prom').read_text()
+    units = [line for line in text.splitlines() if line.startswith('offsite_backup_unit_last_run_exit_code{')]
+    assert len(units) == 4 and all(line.endswith(' 0') for line in units)
+    assert 'offsite_backup_last_run_uploaded_bytes{profile="share"} %d' % (4 * 2048) in text
