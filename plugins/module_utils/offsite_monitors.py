@@ -151,14 +151,14 @@ def build(monitor, event, run):
     return url, headers, json.dumps(document(event, run), sort_keys=True).encode('utf-8')
 
 
-def send(url, headers, body, attempts=ATTEMPTS, timeout=TIMEOUT, pause=PAUSE):
-    """POST body to url, trying up to attempts times; (attempts made, None or why it failed).
+def send(url, headers, body, attempts=ATTEMPTS, timeout=TIMEOUT, pause=PAUSE, method='POST'):
+    """Send body to url, trying up to attempts times; (attempts made, None or why it failed).
 
     The reason never holds the URL: only the HTTP status or the socket error.
     """
     why = None
     for attempt in range(1, attempts + 1):
-        request = urllib.request.Request(url, data=body, headers=headers, method='POST')
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
         try:
             # The host has no Ansible (ansible's open_url): the standard library's opener.
             with urllib.request.build_opener().open(request, timeout=timeout) as response:

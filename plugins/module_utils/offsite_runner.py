@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import email.policy
 import fcntl
-import http.client
 import json
 import math
 import os
@@ -44,8 +43,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from email.message import EmailMessage
 
 if __name__.startswith('ansible_collections.'):
@@ -392,14 +389,11 @@ class Run:
         return code
 
     def heartbeat(self):
-        try:
-            # The standard library's opener: the host has no Ansible (ansible's open_url).
-            with urllib.request.build_opener().open(self.settings['heartbeat_url'], timeout=15) as response:
-                response.read()
-        except (urllib.error.URLError, http.client.HTTPException, socket.timeout, OSError, ValueError) as exc:
-            # The URL is a credential of sorts: it never goes to the log, nor errors that quote it.
-            why = ': %s' % exc.reason if isinstance(exc, urllib.error.URLError) else ''
-            self.note('heartbeat ping failed%s (the backup itself succeeded)' % why)
+        # The URL is a credential of sorts: send() never puts it in the reason it gives.
+        _tries, why = offsite_monitors.send(self.settings['heartbeat_url'], {}, None, attempts=1, timeout=15,
+                                            method='GET')
+        if why is not None:
+            self.note('heartbeat ping failed: %s (the backup itself succeeded)' % why)
 
     def send(self, msg):
         """Hand the report to sendmail -t; (sendmail's code or None when it took it, missing)."""

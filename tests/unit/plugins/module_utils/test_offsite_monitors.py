@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
 
 import pytest
@@ -17,42 +15,6 @@ from ansible_collections.offsite.backup.plugins.module_utils import offsite_moni
 RUN = {'profile': 'photos', 'host': 'pi', 'start': 1000, 'exit_code': 1, 'duration': 12, 'uploaded': 2048,
        'summary': 'Profile photos on pi: FAILED, exit code 1, 12s.', 'units': [{'name': 'a', 'exit_code': 1}],
        'log': ['line %d' % i for i in range(5)]}
-
-
-class Sink:
-    """A local HTTP server recording requests; answers with codes in turn, or hangs."""
-
-    def __init__(self, codes=(200,), hang=0):
-        self.requests = []
-        sink = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
-                sink.requests.append({'path': self.path, 'headers': dict(self.headers.items()), 'body': body})
-                time.sleep(hang)
-                code = codes[min(len(sink.requests), len(codes)) - 1]
-                self.send_response(code)
-                self.send_header('Content-Length', '0')
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = 'http://127.0.0.1:%d' % self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def sink():
-    server = Sink()
-    yield server
-    server.close()
 
 
 @pytest.mark.parametrize('monitors, message', [
@@ -119,23 +81,17 @@ def test_send_posts_once_on_success(sink):
     assert sink.requests == [{'path': '/p', 'headers': sink.requests[0]['headers'], 'body': b'body'}]
 
 
-def test_send_retries_then_gives_up_with_the_status():
-    server = Sink(codes=(500, 502, 200))
-    try:
-        assert mon.send(server.url + '/p?token=secret', {}, b'', attempts=2, pause=0) == (2, 'HTTP 502')
-        assert len(server.requests) == 2
-    finally:
-        server.close()
+def test_send_retries_then_gives_up_with_the_status(make_sink):
+    server = make_sink(codes=(500, 502, 200))
+    assert mon.send(server.url + '/p?token=secret', {}, b'', attempts=2, pause=0) == (2, 'HTTP 502')
+    assert len(server.requests) == 2
 
 
-def test_send_never_hangs():
-    server = Sink(hang=3)
-    try:
-        began = time.monotonic()
-        tries, why = mon.send(server.url, {}, b'', attempts=2, timeout=1, pause=0)
-        assert time.monotonic() - began < 3 and tries == 2 and 'timed out' in why
-    finally:
-        server.close()
+def test_send_never_hangs(make_sink):
+    server = make_sink(hang=3)
+    began = time.monotonic()
+    tries, why = mon.send(server.url, {}, b'', attempts=2, timeout=1, pause=0)
+    assert time.monotonic() - began < 3 and tries == 2 and 'timed out' in why
 
 
 def test_notify_filters_events_logs_and_never_raises(sink):

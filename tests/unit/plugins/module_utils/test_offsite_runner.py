@@ -551,53 +551,19 @@ def test_the_program_is_thin():
 
 # -- monitors, metrics and status -----------------------------------------------------
 
-class PingSink:
-    """A local HTTP server that records POSTs (the monitors' pings)."""
-
-    def __init__(self):
-        self.hits = []
-        sink = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get('Content-Length') or 0)).decode()
-                sink.hits.append((self.path, body))
-                self.send_response(200)
-                self.send_header('Content-Length', '0')
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = 'http://127.0.0.1:%d' % self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def pings():
-    sink = PingSink()
-    yield sink
-    sink.close()
-
-
-def test_monitors_start_then_success_or_fail_with_the_log_tail(host, pings):
-    host.settings['monitors'] = [{'kind': 'healthchecks', 'url': pings.url + '/hc/' + HEARTBEAT_TOKEN, 'name': 'hc'},
+def test_monitors_start_then_success_or_fail_with_the_log_tail(host, sink):
+    host.settings['monitors'] = [{'kind': 'healthchecks', 'url': sink.url + '/hc/' + HEARTBEAT_TOKEN, 'name': 'hc'},
                                  {'kind': 'healthchecks', 'url': 'http://127.0.0.1:9/gone/' + HEARTBEAT_TOKEN}]
     host.write()
     code, _out, err = host.run()
     assert code == 0, err
-    assert [path for path, _body in pings.hits] == ['/hc/%s/start' % HEARTBEAT_TOKEN, '/hc/' + HEARTBEAT_TOKEN]
-    assert 'offsite-backup photos: end, exit code 0 after' in pings.hits[1][1]
+    assert [hit['path'] for hit in sink.requests] == ['/hc/%s/start' % HEARTBEAT_TOKEN, '/hc/' + HEARTBEAT_TOKEN]
+    assert 'offsite-backup photos: end, exit code 0 after' in sink.requests[1]['body'].decode()
     assert 'monitor hc: success sent' in host.log
     assert 'monitor healthchecks #2: start NOT sent after 3 attempts' in host.log
     host.control['rc'] = {'photos': 23}
     assert host.run()[0] == 23
-    assert pings.hits[-1][0] == '/hc/%s/fail' % HEARTBEAT_TOKEN and 'end, exit code 23' in pings.hits[-1][1]
+    assert sink.requests[-1]['path'] == '/hc/%s/fail' % HEARTBEAT_TOKEN and 'end, exit code 23' in sink.requests[-1]['body'].decode()
     assert HEARTBEAT_TOKEN not in host.log + ''.join(m.get_content() for m in host.mails)
 
 
