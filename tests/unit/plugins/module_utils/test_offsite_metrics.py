@@ -82,8 +82,8 @@ def test_record_split_sums_units():
     assert state['units']['a']['last_success'] == 110 and state['units']['b']['last_success'] is None
     assert state['uploaded_bytes'] == 50 and state['source_bytes'] == 905
     assert state['chains'] == 1 and state['sets'] == 2 and state['last_full'] == 50
-    again = metrics.record(state, run(200, 0, units=[dict(run(200, 0, chain={'chains': 1, 'sets': 1,
-                                                                                  'last_full': 200}), name='b')]))
+    unit_b = dict(run(200, 0, chain={'chains': 1, 'sets': 1, 'last_full': 200}), name='b')
+    again = metrics.record(state, run(200, 0, units=[unit_b]))
     assert again['units']['a']['start'] == 100 and again['chains'] == 2 and again['sets'] == 3 and again['last_full'] == 50
 
 
