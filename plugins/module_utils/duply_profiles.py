@@ -42,6 +42,8 @@ import re
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_install import version_at_least
 from ansible_collections.offsite.backup.plugins.module_utils.duply_globs import walk
+from ansible_collections.offsite.backup.plugins.module_utils.offsite_monitors import monitor_errors
+from ansible_collections.offsite.backup.plugins.module_utils.offsite_status import Schedule
 
 RULE_ID_PREFIX = 'offsite-backup/'
 STRATEGIES = ('prefix', 'tags', 'storage_class', 'none')
@@ -64,8 +66,10 @@ PROFILE_DEFAULTS = (
     ('extra_params', []), ('batch', None), ('tiering', {}),
     ('mail', None), ('mail_to', None), ('lock_wait', None), ('heartbeat_url', None),
     ('require_mount', None), ('cron', None), ('schedule', {}), ('logrotate', {}),
-    ('pre', ''), ('post', ''), ('split', {}),
+    ('pre', ''), ('post', ''), ('split', {}), ('monitors', None), ('overdue_grace', None),
 )
+# Words the runner takes as a command, not a profile name: offsite-backup status.
+RESERVED_NAMES = ('status',)
 
 BUCKET_NEED_SCHEMA = {
     'profile': str,
@@ -304,10 +308,21 @@ def _host_errors(at, profile, eff):
                       % (at, source, mount))
     if profile.get('heartbeat_url') and not _URL.match(_str(profile.get('heartbeat_url'))):
         errors.append('%s.heartbeat_url must be an http:// or https:// URL' % at)
+    bad_field = False
     for field in SCHEDULE_FIELDS:
         value = str(eff['schedule'].get(field, ''))
         if value and not _CRON_FIELD.match(value):
             errors.append("%s.schedule.%s is not a cron field: '%s'" % (at, field, value))
+            bad_field = True
+    if not bad_field:
+        try:
+            Schedule(dict((field, _str(eff['schedule'].get(field)) or '*') for field in SCHEDULE_FIELDS))
+        except ValueError as exc:
+            errors.append('%s.%s' % (at, exc))
+    errors.extend('%s.%s' % (at, problem) for problem in monitor_errors(profile.get('monitors') or [], 'monitors'))
+    if not _DIGITS.match(str(profile.get('overdue_grace'))):
+        errors.append("%s.overdue_grace must be a whole number of hours, not '%s'"
+                      % (at, _str(profile.get('overdue_grace'))))
     rotate = eff['logrotate']
     if rotate.get('period') not in LOGROTATE_PERIODS:
         errors.append('%s.logrotate.period must be daily, weekly, monthly or yearly' % at)
@@ -344,6 +359,8 @@ def _name_errors(profiles):
             found.append("name may only hold letters, digits, '.', '_' and '-', starting with a letter or digit")
         if names.count(name) > 1:
             found.append('name is used by more than one profile')
+        if name in RESERVED_NAMES:
+            found.append("name '%s' is the runner's command (offsite-backup %s): choose another" % (name, name))
         clashes = [other for other in names if other != name and cron_file(other) == cron_file(name)]
         if clashes:
             found.append("name gives the same cron file (%s) as profile %s, since cron ignores file names with dots: "

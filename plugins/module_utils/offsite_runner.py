@@ -5,15 +5,18 @@
 """The runner of duply profiles on a backup host: one unattended run, as cron starts it.
 
 ``offsite-backup PROFILE`` (``roles/duply/files/offsite-backup.py``, a thin program
-that imports this file) takes the profile's lock, checks its mount, runs its duply batch
-(or, for a split profile, the batch of each unit, see ``duplicity_units``), appends the
-output with timestamps to the profile's log, mails a report and pings the heartbeat URL
-on success. Standard library only: it runs with the host's python3, installed by the
-duply role beside ``duplicity_units.py`` and ``duply_globs.py`` and imported as a
-top-level module there.
+that imports this file) takes the profile's lock, tells the monitors the run starts
+(``offsite_monitors``), checks its mount, runs its duply batch (or, for a split profile,
+the batch of each unit, see ``duplicity_units``), appends the output with timestamps to
+the profile's log, mails a report, pings the heartbeat URL on success, tells the
+monitors how it ended, and records the run in the profile's state and Prometheus
+textfile (``offsite_metrics``). ``offsite-backup status [PROFILE] [--json]`` reports on
+the profiles (``offsite_status``). Standard library only: it runs with the host's
+python3, installed by the duply role beside the modules it imports, as top-level
+modules there.
 
 Settings: ``CONFIG_DIR/PROFILE/runner.json`` (root, 0600: it may hold the heartbeat
-URL), the schema in :data:`SETTINGS`; CONFIG_DIR comes from ``offsite-backup.json``
+URL and the monitors' URLs and tokens), the schema in :data:`SETTINGS`; CONFIG_DIR comes from ``offsite-backup.json``
 beside this file (key ``config_dir``, default ``/etc/duply``).
 
 Exit codes (:func:`final_code` composes them):
@@ -32,7 +35,6 @@ from __future__ import annotations
 
 import email.policy
 import fcntl
-import http.client
 import json
 import math
 import os
@@ -41,14 +43,16 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from email.message import EmailMessage
 
 if __name__.startswith('ansible_collections.'):
-    from ansible_collections.offsite.backup.plugins.module_utils import duplicity_units
-else:  # on the host this file is a top-level module beside duplicity_units.py
+    from ansible_collections.offsite.backup.plugins.module_utils import (
+        duplicity_units, offsite_metrics, offsite_monitors, offsite_status)
+else:  # on the host this file is a top-level module beside the others
     import duplicity_units  # pylint: disable=import-error
+    import offsite_metrics  # pylint: disable=import-error
+    import offsite_monitors  # pylint: disable=import-error
+    import offsite_status  # pylint: disable=import-error
 
 OK, FAILED, USAGE, REPORT_NOT_SENT, LOCKED = 0, 1, 2, 3, 75
 
@@ -70,6 +74,12 @@ SETTINGS = {
     'require_mount': (str, ''),
     'sendmail': (str, '/usr/sbin/sendmail'),
     'split': (dict, {}),
+    'monitors': (list, []),
+    'monitor_timeout': (int, offsite_monitors.TIMEOUT),
+    'state_dir': (str, '/var/lib/offsite-backup'),
+    'metrics_dir': (str, ''),
+    'schedule': (dict, {}),
+    'overdue_grace': (int, 6),
 }
 SPLIT_SETTINGS = {
     'source': (str, None),
@@ -84,7 +94,6 @@ TABLE_FORMAT = '%-32s %-12s %10s %10s %8s'
 STATS_START = 'Backup Statistics'
 STATS_END = re.compile(r'^[0-9: -]*-{20,}$')
 STAMP = re.compile(r'^[0-9-]* [0-9:]* ')
-UPLOADED = re.compile(r'TotalDestinationSizeChange ([0-9]+)')
 
 
 class SettingsError(ValueError):
@@ -117,6 +126,16 @@ def parse_settings(data):
         raise SettingsError('the settings: lock_wait must be 0 or more, not %d' % out['lock_wait'])
     if not out['batch'].split():
         raise SettingsError('the settings: batch is empty')
+    problems = offsite_monitors.monitor_errors(out['monitors'], 'the settings: monitors')
+    if problems:
+        raise SettingsError('; '.join(problems))
+    if out['monitor_timeout'] < 1:
+        raise SettingsError('the settings: monitor_timeout must be 1 or more, not %d' % out['monitor_timeout'])
+    if out['schedule']:
+        try:
+            offsite_status.Schedule(out['schedule'])
+        except ValueError as exc:
+            raise SettingsError('the settings: %s' % exc) from exc
     if out['split']:
         split = _checked(out['split'], SPLIT_SETTINGS, 'the settings\' split')
         if split['depth'] < 1:
@@ -153,16 +172,6 @@ def iec(size):
 
 def unit_result(code):
     return 'ok' if code == 0 else 'FAILED(%d)' % code
-
-
-def uploaded_bytes(lines):
-    """The last TotalDestinationSizeChange duplicity printed, or None."""
-    found = None
-    for line in lines:
-        match = UPLOADED.search(line)
-        if match:
-            found = int(match.group(1))
-    return found
 
 
 def table_row(name, result, size, uploaded=None, seconds=None):
@@ -212,6 +221,11 @@ def statistics(runlog):
     return out
 
 
+def summary(profile, host, code, elapsed):
+    return 'Profile %s on %s: %s, exit code %d, %ds.' % (
+        profile, host, 'succeeded' if code == OK else 'FAILED', code, elapsed)
+
+
 def build_mail(profile, settings, code, start, elapsed, runlog, table=None):
     """The report: subject [ok]/[ERR] backup HOST/PROFILE @ START, then the unit table, the
     result, duplicity's statistics and the log of this run."""
@@ -219,8 +233,7 @@ def build_mail(profile, settings, code, start, elapsed, runlog, table=None):
     body = []
     if table is not None:
         body += table + ['']
-    body += ['Profile %s on %s: %s, exit code %d, %ds.' % (
-        profile, host, 'succeeded' if code == OK else 'FAILED', code, elapsed), '']
+    body += [summary(profile, host, code, elapsed), '']
     stats = statistics(runlog)
     if stats:
         body += ['Statistics:'] + stats + ['']
@@ -259,6 +272,8 @@ class Run:
         self.log_path = os.path.join(settings['log_dir'], profile + '.log')
         self.runlog = []
         self.table = None
+        self.units = None
+        self.result = {}
 
     def _append(self, lines):
         with open(self.log_path, 'ab') as handle:
@@ -306,6 +321,7 @@ class Run:
             self.table = ['(no units: the source could not be split, see the log)']
             return FAILED
         self.table = [table_header()]
+        self.units = []
         codes = []
         for unit in units:
             if units_code(codes) != OK and not split['keep_going']:
@@ -316,9 +332,34 @@ class Run:
             self.say('unit %s (%s): duply %s %s' % (unit.label, unit.slug, unit.profile_dir, self.settings['batch']))
             code, lines = self.duply(unit.profile_dir)
             codes.append(code)
-            self.table.append(table_row(unit.label, unit_result(code), unit.size, uploaded_bytes(lines),
-                                        int(time.time() - began)))
+            done = self.outcome(unit.profile_dir, code, lines, began)
+            done.update(name=unit.label, size=unit.size)
+            self.units.append(done)
+            self.table.append(table_row(unit.label, unit_result(code), unit.size, done['uploaded_bytes'],
+                                        int(done['end'] - began)))
         return units_code(codes)
+
+    def outcome(self, target, code, lines, began):
+        """A duply run's record for the state: times, code, statistics, chains after a success."""
+        uploaded, source = offsite_metrics.run_numbers(lines)
+        return {'start': began, 'end': time.time(), 'exit_code': code, 'uploaded_bytes': uploaded,
+                'source_bytes': source, 'chain': self.chains(target) if code == OK else None}
+
+    def chains(self, target):
+        """The chains under target after a successful run (duply status), or None."""
+        try:
+            proc = subprocess.run(['duply', target, 'status'], stdin=subprocess.DEVNULL,  # pylint: disable=ansible-bad-function
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+        except OSError as exc:
+            self.note('duply status: %s' % (exc.strerror or exc))
+            return None
+        if proc.returncode != 0:
+            self.note('duply %s status exited with code %d: chain metrics kept from before'
+                      % (os.path.basename(target), proc.returncode))
+            return None
+        info = offsite_metrics.chain_info(proc.stdout.decode('utf-8', 'replace').splitlines())
+        self.note('%s: %d chain(s), %d backup set(s)' % (os.path.basename(target), info['chains'], info['sets']))
+        return info
 
     def backup(self):
         """The backup itself, with the mount checks; its exit code."""
@@ -337,7 +378,9 @@ class Run:
                 self.log(row)
         else:
             self.say('start on %s: duply %s %s' % (settings['host_label'], self.profile, settings['batch']))
-            code, _lines = self.duply(self.profile)
+            began = time.time()
+            code, lines = self.duply(self.profile)
+            self.result = self.outcome(self.profile, code, lines, began)
         if mount and code == OK and not is_mountpoint(mount):
             # duplicity takes files that vanish under it for deleted ones and still succeeds.
             self.say('%s went away during the run: this backup misses what was not read by then; '
@@ -346,14 +389,11 @@ class Run:
         return code
 
     def heartbeat(self):
-        try:
-            # The standard library's opener: the host has no Ansible (ansible's open_url).
-            with urllib.request.build_opener().open(self.settings['heartbeat_url'], timeout=15) as response:
-                response.read()
-        except (urllib.error.URLError, http.client.HTTPException, socket.timeout, OSError, ValueError) as exc:
-            # The URL is a credential of sorts: it never goes to the log, nor errors that quote it.
-            why = ': %s' % exc.reason if isinstance(exc, urllib.error.URLError) else ''
-            self.note('heartbeat ping failed%s (the backup itself succeeded)' % why)
+        # The URL is a credential of sorts: send() never puts it in the reason it gives.
+        _tries, why = offsite_monitors.send(self.settings['heartbeat_url'], {}, None, attempts=1, timeout=15,
+                                            method='GET')
+        if why is not None:
+            self.note('heartbeat ping failed: %s (the backup itself succeeded)' % why)
 
     def send(self, msg):
         """Hand the report to sendmail -t; (sendmail's code or None when it took it, missing)."""
@@ -416,11 +456,45 @@ def load(profile, config_dir):
     return settings, profile_dir
 
 
+def monitor_run(run, began):
+    """What the monitors are told about the run so far."""
+    return {'profile': run.profile, 'host': run.settings['host_label'], 'start': int(began)}
+
+
+def finish(run, began, code, report_sent, lost):
+    """Tell the monitors how the run ended, then record it in the state and the metrics."""
+    settings, ended = run.settings, time.time()
+    path = offsite_metrics.state_path(settings['state_dir'], run.profile)
+    state = offsite_metrics.record(offsite_metrics.read_state(path), dict(
+        run.result, profile=run.profile, host=settings['host_label'], start=began, end=ended, exit_code=code,
+        backup_ok=code in (OK, REPORT_NOT_SENT), report_sent=report_sent, units=run.units))
+    info = monitor_run(run, began)
+    info.update(exit_code=code, duration=state['duration'], uploaded=state['uploaded_bytes'],
+                units=[{'name': unit['name'], 'exit_code': unit['exit_code'], 'size': unit['size'],
+                        'uploaded_bytes': unit['uploaded_bytes'], 'seconds': int(unit['end'] - unit['start'])}
+                       for unit in run.units or []],
+                summary=summary(run.profile, settings['host_label'], code, state['duration']) + (
+                    ' ' + lost if lost else ''),
+                log=run.runlog + ([stamp('offsite-backup %s: %s' % (run.profile, lost))] if lost else []))
+    offsite_monitors.notify(settings['monitors'], 'success' if code == OK else 'failure', info, run.note,
+                            timeout=settings['monitor_timeout'])
+    try:
+        offsite_metrics.write_atomic(path, json.dumps(state, indent=2, sort_keys=True) + '\n', mode=0o600)
+        if settings['metrics_dir']:
+            offsite_metrics.write_atomic(offsite_metrics.metrics_path(settings['metrics_dir'], run.profile),
+                                         offsite_metrics.render(state))
+    except OSError as exc:
+        run.note('cannot record the run in %s or the metrics: %s' % (settings['state_dir'], exc))
+        tell('offsite-backup %s: cannot record the run: %s' % (run.profile, exc))
+
+
 def main(argv, lib_dir):
-    """One run of the profile argv names; the exit code."""
+    """One run of the profile argv names, or the status command; the exit code."""
     os.umask(0o077)
+    if argv[:1] == ['status']:
+        return offsite_status.main(argv[1:], read_config_dir(lib_dir), load)
     if len(argv) != 1 or not valid_profile_name(argv[0]):
-        tell('usage: offsite-backup PROFILE')
+        tell('usage: offsite-backup PROFILE | offsite-backup status [PROFILE] [--json]')
         return USAGE
     profile = argv[0]
     try:
@@ -444,17 +518,21 @@ def main(argv, lib_dir):
     with lock:
         start = time.strftime('%Y-%m-%d %H:%M')
         began = time.time()
+        offsite_monitors.notify(settings['monitors'], 'start', monitor_run(run, began), run.note,
+                                timeout=settings['monitor_timeout'])
         code = run.backup()
         elapsed = int(time.time() - began)
         run.say('end, exit code %d after %ds' % (code, elapsed))
         if code == OK and settings['heartbeat_url']:
             run.heartbeat()
-        mail_code, missing = None, False
+        mail_code, missing, report_sent = None, False, None
         if mail_due(settings['mail'], code):
             msg = build_mail(profile, settings, code, start, elapsed, run.runlog, run.table)
             mail_code, missing = run.send(msg)
+            report_sent = mail_code is None
         code, lost = final_code(code, mail_code, missing, settings['sendmail'])
         if lost:
             run.note(lost)
             tell('offsite-backup %s: %s' % (profile, lost))
+        finish(run, began, code, report_sent, lost)
     return code

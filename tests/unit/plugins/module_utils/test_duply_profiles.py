@@ -29,7 +29,8 @@ SETTINGS = {
     'gpg_public_key': '', 'gpg_secret_key': '', 'volume_size': 50, 'max_full_age': '1M', 'max_age': '6M',
     'max_full_backups': 2, 'max_fulls_with_incrs': 1, 'extra_params': [], 'batch': '',
     'tiering': {'strategy': 'prefix', 'storage_class': 'DEEP_ARCHIVE', 'days': 30},
-    'mail': 'always', 'mail_to': 'root', 'lock_wait': 0, 'heartbeat_url': '', 'require_mount': '',
+    'mail': 'always', 'mail_to': 'root', 'lock_wait': 0, 'heartbeat_url': '', 'require_mount': '', 'monitors': [],
+    'overdue_grace': 6,
     'cron': True, 'schedule': {'minute': '', 'hour': '3', 'day': '*', 'month': '*', 'weekday': '*'},
     'logrotate': {'period': 'weekly', 'size': '', 'rotate': 8}, 'split': {},
     'archive_file_prefix': 'archive-', 'tag_key': 'glacierable', 'tag_archive_value': 'true',
@@ -313,6 +314,30 @@ def test_names_giving_the_same_cron_file_are_refused():
         'since cron ignores file names with dots: rename one of them',
         'duply_profiles[1] (a_b).name gives the same cron file (/etc/cron.d/offsite-backup-a_b) as profile a.b, '
         'since cron ignores file names with dots: rename one of them']
+
+
+def test_status_is_the_runners_command_not_a_profile_name():
+    assert errors_of(one(name='status')) == [
+        "duply_profiles[0] (status).name 'status' is the runner's command (offsite-backup status): choose another"]
+
+
+def test_monitors_fall_back_to_the_default_and_are_checked_without_quoting_urls():
+    hc = {'kind': 'healthchecks', 'url': 'https://hc-ping.com/Secret-1'}
+    result = view(one(), one(name='music', monitors=[]), monitors=[hc])
+    assert result['errors'] == []
+    assert result['by_name']['docs']['monitors'] == [hc] and result['by_name']['music']['monitors'] == []
+    errors = errors_of(one(monitors=[{'kind': 'pager', 'url': 'ftp://Secret-2', 'events': ['end']}]))
+    assert errors == [
+        "duply_profiles[0] (docs).monitors[0].kind must be one of healthchecks, ntfy, webhook, not 'pager'",
+        'duply_profiles[0] (docs).monitors[0].url must be an http:// or https:// URL',
+        'duply_profiles[0] (docs).monitors[0].events must be a non-empty list of start, success, failure']
+
+
+def test_schedule_and_overdue_grace_are_checked():
+    assert errors_of(one(schedule={'hour': '25'}, overdue_grace='soon')) == [
+        "duply_profiles[0] (docs).schedule.hour: '25' is not a valid hour (0-23)",
+        "duply_profiles[0] (docs).overdue_grace must be a whole number of hours, not 'soon'"]
+    assert errors_of(one(schedule={'hour': '*/6', 'weekday': 'mon-fri'})) == []
 
 
 def test_absent_profiles_are_not_checked_beyond_their_name():

@@ -31,7 +31,8 @@ from ansible_collections.offsite.backup.plugins.module_utils.duplicity_units imp
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 MODULE_UTILS = os.path.join(COLLECTION, 'plugins', 'module_utils')
 ROLE = os.path.join(COLLECTION, 'roles', 'duply')
-LIBRARY = ['offsite_runner.py', 'duplicity_units.py', 'duply_globs.py']
+LIBRARY = ['offsite_runner.py', 'duplicity_units.py', 'duply_globs.py', 'offsite_monitors.py', 'offsite_metrics.py',
+           'offsite_status.py']
 
 PASSPHRASE = 'gpg-Pass-7c1e'
 AWS_SECRET = 'aws-Secret-55d0'
@@ -42,12 +43,19 @@ import json, os, subprocess, sys, time
 control = json.load(open(os.environ['FAKE_CONTROL']))
 target = sys.argv[1]
 name = os.path.basename(target)
+if sys.argv[2:] == ['status']:
+    # duplicity's collection-status, as duply status prints it
+    with open(control['calls'] + '.status', 'a') as handle:
+        handle.write(name + '\n')
+    print(control.get('status', {}).get(name, ''))
+    sys.exit(control.get('status_rc', {}).get(name, 0))
 with open(control['calls'], 'a') as handle:
     parent = open('/proc/%d/cmdline' % os.getppid(), 'rb').read().replace(b'\0', b' ').decode()
     handle.write(json.dumps({'argv': sys.argv[1:], 'parent': parent, 'stdin_tty': os.isatty(0)}) + '\n')
 print('Start duply for %s' % name)
 print('--------------[ Backup Statistics ]--------------')
 print('ElapsedTime 0.01 (0.01 seconds)')
+print('SourceFileSize %d (some bytes)' % control.get('source', 4096))
 print('TotalDestinationSizeChange %d (some bytes)' % control.get('uploaded', 2048))
 print('-------------------------------------------------')
 print('Grüße, a line that is not ASCII', flush=True)
@@ -112,7 +120,8 @@ class Host:
         self.sendmail = script(self.bin / 'sendmail', FAKE_SENDMAIL)
         script(self.bin / 'python3', FAKE_PYTHON, interpreter=None)
         self.settings = {'log_dir': str(self.logs), 'lock_dir': str(self.locks), 'run_dir': str(tmp_path / 'run'),
-                         'sendmail': self.sendmail, 'host_label': 'pi', 'mail_to': 'admin@example.net'}
+                         'sendmail': self.sendmail, 'host_label': 'pi', 'mail_to': 'admin@example.net',
+                         'state_dir': str(tmp_path / 'state'), 'metrics_dir': str(tmp_path / 'metrics')}
         self.settings.update(settings)
         self.control = {'calls': str(tmp_path / 'duply.calls')}
         self.write()
@@ -207,8 +216,6 @@ def test_units_code_and_results():
     assert runner.units_code([0, 0, None]) == 0
     assert runner.units_code([0, 23, None]) == 1
     assert runner.unit_result(0) == 'ok' and runner.unit_result(23) == 'FAILED(23)'
-    assert runner.uploaded_bytes(['TotalDestinationSizeChange 5 (5 b)', 'x', 'TotalDestinationSizeChange 7 (7 b)']) == 7
-    assert runner.uploaded_bytes(['nothing']) is None
 
 
 def test_mail_due():
@@ -540,3 +547,81 @@ def test_the_program_is_thin():
         code = [line for line in handle if line.strip() and not line.lstrip().startswith('#')]
     assert len(code) < 25
     assert textwrap.dedent(code[-1]).startswith('sys.exit(offsite_runner.main(')
+
+
+# -- monitors, metrics and status -----------------------------------------------------
+
+def test_monitors_start_then_success_or_fail_with_the_log_tail(host, sink):
+    host.settings['monitors'] = [{'kind': 'healthchecks', 'url': sink.url + '/hc/' + HEARTBEAT_TOKEN, 'name': 'hc'},
+                                 {'kind': 'healthchecks', 'url': 'http://127.0.0.1:9/gone/' + HEARTBEAT_TOKEN}]
+    host.write()
+    code, _out, err = host.run()
+    assert code == 0, err
+    assert [hit['path'] for hit in sink.requests] == ['/hc/%s/start' % HEARTBEAT_TOKEN, '/hc/' + HEARTBEAT_TOKEN]
+    assert 'offsite-backup photos: end, exit code 0 after' in sink.requests[1]['body'].decode()
+    assert 'monitor hc: success sent' in host.log
+    assert 'monitor healthchecks #2: start NOT sent after 3 attempts' in host.log
+    host.control['rc'] = {'photos': 23}
+    assert host.run()[0] == 23
+    assert sink.requests[-1]['path'] == '/hc/%s/fail' % HEARTBEAT_TOKEN and 'end, exit code 23' in sink.requests[-1]['body'].decode()
+    assert HEARTBEAT_TOKEN not in host.log + ''.join(m.get_content() for m in host.mails)
+
+
+def test_a_monitor_that_hangs_costs_its_timeout_not_the_result(host):
+    import socket
+    quiet = socket.socket()
+    quiet.bind(('127.0.0.1', 0))
+    quiet.listen(8)
+    try:
+        host.settings['monitors'] = [{'kind': 'webhook', 'url': 'http://127.0.0.1:%d/x' % quiet.getsockname()[1],
+                                      'events': ['success']}]
+        host.settings['monitor_timeout'] = 1
+        host.write()
+        began = time.monotonic()
+        assert host.run()[0] == 0
+        assert time.monotonic() - began < 20
+        assert 'monitor webhook #1: success NOT sent after 3 attempts: timed out' in host.log
+    finally:
+        quiet.close()
+
+
+def test_state_metrics_and_status(host):
+    status_out = '''Found primary backup chain with matching signature chain:
+Chain start time: Wed Dec  2 03:05:01 2026
+ Type of backup set:                            Time:      Num volumes:
+                Full         Wed Dec  2 03:05:01 2026                 2
+'''
+    host.control['status'] = {'photos': status_out}
+    host.settings['schedule'] = {'minute': 5, 'hour': '3', 'day': '*', 'month': '*', 'weekday': '*'}
+    host.write()
+    code, out, _err = host.run('status', '--json')
+    assert code == 0 and json.loads(out)['profiles'][0]['result'] == 'never run'
+    assert host.run()[0] == 0
+    prom = host.tmp / 'metrics' / 'offsite-backup-photos.prom'
+    assert os.stat(str(prom)).st_mode & 0o777 == 0o644
+    assert os.stat(str(host.tmp / 'state' / 'photos.json')).st_mode & 0o077 == 0
+    text = prom.read_text()
+    assert 'offsite_backup_last_run_uploaded_bytes{profile="photos"} 2048' in text
+    assert 'offsite_backup_source_size_bytes{profile="photos"} 4096' in text
+    assert 'offsite_backup_chains{profile="photos"} 1' in text and 'offsite_backup_backup_sets{profile="photos"} 1' in text
+    assert 'offsite_backup_last_report_sent{profile="photos"} 1' in text
+    code, out, _err = host.run('status')
+    assert code == 0 and out.splitlines()[1].split()[3] == 'ok'
+    host.control['rc'] = {'photos': 1}
+    assert host.run()[0] == 1
+    assert 'offsite_backup_last_run_exit_code{profile="photos"} 1' in prom.read_text()
+    assert 'offsite_backup_chains{profile="photos"} 1' in prom.read_text()
+    state = json.loads((host.tmp / 'state' / 'photos.json').read_text())
+    state['last_success'] -= 3 * 86400
+    (host.tmp / 'state' / 'photos.json').write_text(json.dumps(state))
+    code, out, _err = host.run('status')
+    assert code == 1 and out.splitlines()[1].endswith('OVERDUE')
+    assert host.run('status', 'nope')[0] == 2
+
+
+def test_split_metrics_per_unit(split_host):
+    assert split_host.run()[0] == 0
+    text = (split_host.tmp / 'metrics' / 'offsite-backup-share.prom').read_text()
+    units = [line for line in text.splitlines() if line.startswith('offsite_backup_unit_last_run_exit_code{')]
+    assert len(units) == 4 and all(line.endswith(' 0') for line in units)
+    assert 'offsite_backup_last_run_uploaded_bytes{profile="share"} %d' % (4 * 2048) in text
