@@ -82,6 +82,20 @@ def cron_values(value, field):
     return sorted(found)
 
 
+def _ranges(values, show):
+    """values (sorted) as a list with A..B for runs of three or more, each shown by show."""
+    runs = []
+    for number in values:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    parts = []
+    for run in runs:
+        parts.extend(['%s..%s' % (show(run[0]), show(run[-1]))] if len(run) > 2 else [show(n) for n in run])
+    return ','.join(parts)
+
+
 def _component(values, low, high, width=1):
     """A calendar component: *, START/STEP, or a list with A..B runs."""
     if values == list(range(low, high + 1)):
@@ -90,19 +104,7 @@ def _component(values, low, high, width=1):
         step = values[1] - values[0]
         if step > 1 and values == list(range(values[0], high + 1, step)):
             return '%0*d/%d' % (width, values[0], step)
-    parts = []
-    run = [values[0]]
-    for number in values[1:] + [None]:
-        if number is not None and number == run[-1] + 1:
-            run.append(number)
-            continue
-        if len(run) > 2:
-            parts.append('%0*d..%0*d' % (width, run[0], width, run[-1]))
-        else:
-            parts.extend('%0*d' % (width, n) for n in run)
-        if number is not None:
-            run = [number]
-    return ','.join(parts)
+    return _ranges(values, lambda n: '%0*d' % (width, n))
 
 
 def _weekdays(values):
@@ -110,19 +112,7 @@ def _weekdays(values):
     days = sorted(7 if v == 0 else v for v in values)
     if days == list(range(1, 8)):
         return ''
-    parts = []
-    run = [days[0]]
-    for day in days[1:] + [None]:
-        if day is not None and day == run[-1] + 1:
-            run.append(day)
-            continue
-        if len(run) > 2:
-            parts.append('%s..%s' % (WEEKDAYS[run[0] - 1], WEEKDAYS[run[-1] - 1]))
-        else:
-            parts.extend(WEEKDAYS[d - 1] for d in run)
-        if day is not None:
-            run = [day]
-    return ','.join(parts)
+    return _ranges(days, lambda day: WEEKDAYS[day - 1])
 
 
 def on_calendar(schedule):
