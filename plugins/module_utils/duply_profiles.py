@@ -42,8 +42,8 @@ import re
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_install import version_at_least
 from ansible_collections.offsite.backup.plugins.module_utils.duply_globs import walk
+from ansible_collections.offsite.backup.plugins.module_utils.duply_schedule import schedule_errors, timer
 from ansible_collections.offsite.backup.plugins.module_utils.offsite_monitors import monitor_errors
-from ansible_collections.offsite.backup.plugins.module_utils.offsite_status import Schedule
 
 RULE_ID_PREFIX = 'offsite-backup/'
 STRATEGIES = ('prefix', 'tags', 'storage_class', 'none')
@@ -175,10 +175,14 @@ def derive(profile, settings, host):
             rule_filter = {'prefix': prefix + '/', 'tags': {settings.get('tag_key'): settings.get('tag_archive_value')}}
         rule = {'bucket': profile.get('bucket'), 'id': RULE_ID_PREFIX + prefix, 'filter': rule_filter,
                 'transitions': [{'days': _int(tiering.get('days')), 'storage_class': tiering.get('storage_class')}]}
-    schedule = dict(settings.get('schedule') or {})
+    schedule = {'day': '*', 'month': '*', 'weekday': '*'}
+    schedule.update(settings.get('schedule') or {})
     schedule.update(profile.get('schedule') or {})
-    if schedule.get('minute') is None or str(schedule.get('minute')) == '':
+    auto_minute = schedule.get('minute') is None or str(schedule.get('minute')) == ''
+    if auto_minute:
         schedule['minute'] = cron_minute(host, name)
+    writable = [_str(settings.get(key)) for key in ('archive_dir', 'log_dir', 'state_dir', 'metrics_dir') if settings.get(key)]
+    units = timer(name, schedule, profile.get('cron'), _str(settings.get('service_mgr')), auto_minute, writable)
     logrotate = dict(settings.get('logrotate') or {})
     logrotate.update(profile.get('logrotate') or {})
     key_files = []
@@ -190,7 +194,7 @@ def derive(profile, settings, host):
     return {
         'prefix': prefix, 'tiering': tiering, 'batch': batch, 'rule': rule, 'state': profile.get('state'),
         'split': split, 'schedule': schedule, 'logrotate': logrotate, 'cron_file': cron_file(name),
-        'key_files': key_files,
+        'key_files': key_files, 'units': units,
     }
 
 
@@ -308,17 +312,11 @@ def _host_errors(at, profile, eff):
                       % (at, source, mount))
     if profile.get('heartbeat_url') and not _URL.match(_str(profile.get('heartbeat_url'))):
         errors.append('%s.heartbeat_url must be an http:// or https:// URL' % at)
-    bad_field = False
-    for field in SCHEDULE_FIELDS:
-        value = str(eff['schedule'].get(field, ''))
-        if value and not _CRON_FIELD.match(value):
-            errors.append("%s.schedule.%s is not a cron field: '%s'" % (at, field, value))
-            bad_field = True
-    if not bad_field:
-        try:
-            Schedule(dict((field, _str(eff['schedule'].get(field)) or '*') for field in SCHEDULE_FIELDS))
-        except ValueError as exc:
-            errors.append('%s.%s' % (at, exc))
+    unsafe = [field for field in SCHEDULE_FIELDS if not _CRON_FIELD.match(str(eff['schedule'].get(field, '')))]
+    errors.extend("%s.schedule.%s is not a cron field: '%s'" % (at, field, eff['schedule'].get(field, ''))
+                  for field in unsafe)
+    errors.extend(error for error in schedule_errors(at, eff['schedule'])
+                  if not any(error.startswith('%s.schedule.%s ' % (at, field)) for field in unsafe))
     errors.extend('%s.%s' % (at, problem) for problem in monitor_errors(profile.get('monitors') or [], 'monitors'))
     if not _DIGITS.match(str(profile.get('overdue_grace'))):
         errors.append("%s.overdue_grace must be a whole number of hours, not '%s'"
@@ -460,6 +458,7 @@ def profile_view(profiles, settings, host):
              + [name + '/post' for name in tags])
     key_files = ['%s/%s' % (name, key) for name in present for key in effective[name]['key_files']]
     errors = validate(merged, effective, settings)
+    systemd = [name for name in present if effective[name]['units']['via'] == 'systemd']
     return {
         'profiles': merged,
         'by_name': dict((p['name'], p) for p in merged),
@@ -469,7 +468,9 @@ def profile_view(profiles, settings, host):
         'errors': errors,
         'split_profiles': [name for name in present if effective[name]['split']],
         'tags_profiles': tags,
-        'cron_profiles': [p['name'] for p in merged if p.get('cron')],
+        'cron_profiles': [p['name'] for p in merged if effective[p['name']]['units']['via'] == 'cron'],
+        'systemd_profiles': systemd,
+        'systemd_units': [effective[name]['units'][kind] for name in systemd for kind in ('service', 'timer')],
         'hooks': hooks,
         'pubkey_profiles': [p['name'] for p in merged if p.get('gpg_mode') == 'pubkey'],
         'seckey_profiles': [p['name'] for p in merged if p.get('gpg_mode') == 'pubkey' and p.get('gpg_secret_key')],

@@ -20,24 +20,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 
 if __name__.startswith('ansible_collections.'):
     from ansible_collections.offsite.backup.plugins.module_utils import offsite_metrics
+    from ansible_collections.offsite.backup.plugins.module_utils.duply_schedule import cron_values
 else:  # on the host this file is a top-level module beside offsite_metrics.py
     import offsite_metrics  # pylint: disable=import-error
+    from duply_schedule import cron_values  # pylint: disable=import-error
 
 OK, OVERDUE, USAGE = 0, 1, 2
 FIELDS = ('minute', 'hour', 'day', 'month', 'weekday')
-RANGES = {'minute': (0, 59), 'hour': (0, 23), 'day': (1, 31), 'month': (1, 12), 'weekday': (0, 7)}
-NAMES = {
-    'month': dict((name, index + 1) for index, name in enumerate(
-        ('jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'))),
-    'weekday': dict((name, index) for index, name in enumerate(('sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'))),
-}
-_PART = re.compile(r'^(\*|([0-9a-z]+)(-([0-9a-z]+))?)(/([0-9]+))?$')
 SEARCH_DAYS = 366 * 8 + 1
 LINE = '%-20s %-16s %-14s %-14s %-16s %6s  %s'
 
@@ -46,37 +40,12 @@ class ScheduleError(ValueError):
     """A cron field cron would not take."""
 
 
-def _number(field, text):
-    value = NAMES.get(field, {}).get(text.lower()) if not text.isdigit() else int(text)
-    low, high = RANGES[field]
-    if value is None or not low <= value <= high:
-        raise ScheduleError('schedule.%s: %r is not a valid %s (%d-%d)' % (field, text, field, low, high))
-    return value
-
-
 def parse_field(field, text):
-    """The set of values a cron field allows (weekday 7 is 0, Sunday)."""
-    low, high = RANGES[field]
-    values = set()
-    for part in str(text).split(','):
-        match = _PART.match(part.strip().lower())
-        if not match:
-            raise ScheduleError('schedule.%s: %r is not a cron field' % (field, text))
-        step = int(match.group(6) or 1)
-        if step < 1:
-            raise ScheduleError('schedule.%s: step 0 in %r' % (field, text))
-        if match.group(1) == '*':
-            first, last = low, high
-        else:
-            first = _number(field, match.group(2))
-            # "5/15" is cron's "5-max/15".
-            last = _number(field, match.group(4)) if match.group(4) else (high if match.group(6) else first)
-        if first > last:
-            raise ScheduleError('schedule.%s: %r runs backwards' % (field, text))
-        values.update(range(first, last + 1, step))
-    if field == 'weekday' and 7 in values:
-        values = (values - {7}) | {0}
-    return values
+    """The set of values a cron field allows (weekday 7 is 0, Sunday), from duply_schedule's reading."""
+    try:
+        return set(cron_values(text, field))
+    except ValueError as exc:
+        raise ScheduleError('schedule.%s: %r %s' % (field, str(text), exc)) from None
 
 
 class Schedule:

@@ -152,6 +152,34 @@ def test_cron_file_of_plain_names_is_unchanged_and_dots_become_underscores():
     assert view(one())['effective']['docs']['cron_file'] == '/etc/cron.d/offsite-backup-docs'
 
 
+def test_each_profile_gets_one_scheduler_chosen_from_via_and_the_service_manager():
+    profiles = (one(), one(name='c', schedule={'via': 'cron'}), one(name='s', schedule={'via': 'systemd'}),
+                one(name='quiet', cron=False, schedule={'via': 'systemd'}),
+                one(name='gone', state='absent', schedule={'via': 'systemd'}))
+    on_systemd = view(*profiles, service_mgr='systemd', archive_dir='/var/cache/duplicity', log_dir='/var/log/ob',
+                      state_dir='/var/lib/offsite-backup', metrics_dir='/var/lib/prometheus/node-exporter')
+    assert on_systemd['cron_profiles'] == ['c']
+    assert on_systemd['systemd_profiles'] == ['docs', 's']
+    assert on_systemd['systemd_units'] == ['offsite-backup-docs.service', 'offsite-backup-docs.timer',
+                                           'offsite-backup-s.service', 'offsite-backup-s.timer']
+    units = on_systemd['effective']['docs']['units']
+    assert (units['calendar'], units['delay']) == (['*-*-* 03:00:00'], '59min')
+    # The runner writes its state and the metrics file from the hardened service too.
+    assert units['read_write_paths'][:4] == ['/var/cache/duplicity', '/var/log/ob', '/var/lib/offsite-backup',
+                                             '/var/lib/prometheus/node-exporter']
+    assert on_systemd['effective']['docs']['schedule']['minute'] == cron_minute('pi', 'docs')
+    in_a_chroot = view(*profiles, service_mgr='')
+    assert in_a_chroot['cron_profiles'] == ['docs', 'c']
+    assert in_a_chroot['systemd_profiles'] == ['s']
+    assert on_systemd['errors'] == in_a_chroot['errors'] == []
+
+
+def test_schedule_that_cron_would_never_run_is_refused():
+    assert errors_of(one(schedule={'hour': '24', 'via': 'bogus'})) == [
+        AT + ".schedule.hour '24' is not a cron field: 24 is outside 0-23",
+        AT + ".schedule.via must be cron or systemd (or empty: systemd where it is PID 1), not 'bogus'"]
+
+
 def test_name_lists_and_hooks():
     result = view(one(pre='echo pre'), one(name='t', tiering={'strategy': 'tags'}, post='echo post'),
                   one(name='quiet', cron=False), one(name='old', state='absent', post='x'))
@@ -335,7 +363,7 @@ def test_monitors_fall_back_to_the_default_and_are_checked_without_quoting_urls(
 
 def test_schedule_and_overdue_grace_are_checked():
     assert errors_of(one(schedule={'hour': '25'}, overdue_grace='soon')) == [
-        "duply_profiles[0] (docs).schedule.hour: '25' is not a valid hour (0-23)",
+        "duply_profiles[0] (docs).schedule.hour '25' is not a cron field: 25 is outside 0-23",
         "duply_profiles[0] (docs).overdue_grace must be a whole number of hours, not 'soon'"]
     assert errors_of(one(schedule={'hour': '*/6', 'weekday': 'mon-fri'})) == []
 

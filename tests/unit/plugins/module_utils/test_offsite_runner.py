@@ -16,6 +16,7 @@ import http.server
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,8 +32,18 @@ from ansible_collections.offsite.backup.plugins.module_utils.duplicity_units imp
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 MODULE_UTILS = os.path.join(COLLECTION, 'plugins', 'module_utils')
 ROLE = os.path.join(COLLECTION, 'roles', 'duply')
-LIBRARY = ['offsite_runner.py', 'duplicity_units.py', 'duply_globs.py', 'offsite_monitors.py', 'offsite_metrics.py',
-           'offsite_status.py']
+
+
+def _host_library():
+    """The module_utils files roles/duply/tasks/helper.yml installs on a host, as it names them."""
+    with open(os.path.join(ROLE, 'tasks', 'helper.yml'), encoding='utf-8') as handle:
+        text = handle.read()
+    call = text[text.index("lookup('offsite.backup.host_library'"):]
+    call = call[:call.index('wantlist=True')]
+    return [name + '.py' for name in re.findall(r"'([a-z_]+)'", call)[1:]]
+
+
+LIBRARY = _host_library()
 
 PASSPHRASE = 'gpg-Pass-7c1e'
 AWS_SECRET = 'aws-Secret-55d0'
