@@ -105,12 +105,14 @@ lint: collection
 	$(BIN)/python scripts/render_hooks.py $(OFFSITE_WORK)/lint/hooks >/dev/null
 	shellcheck $(OFFSITE_WORK)/lint/hooks/*
 
+# Every scenario runs, so one run shows every failure.
 molecule: collection
-	@for s in $(MOLECULE_SCENARIOS); do \
+	@failed=; for s in $(MOLECULE_SCENARIOS); do \
 	  echo "=== molecule test -s $$s"; start=$$(date +%s); \
-	  PATH=$(BIN):$$PATH $(BIN)/molecule test -s $$s || exit 1; \
-	  echo "=== molecule $$s passed in $$(( $$(date +%s) - start ))s"; \
-	done
+	  if PATH=$(BIN):$$PATH $(BIN)/molecule test -s $$s; then verdict=passed; else verdict=FAILED; failed="$$failed $$s"; fi; \
+	  echo "=== molecule $$s $$verdict in $$(( $$(date +%s) - start ))s"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "molecule failed:$$failed"; exit 1; fi
 
 # Scenarios make test runs in the controller lane, after the matrix, instead of in
 # the host lane: the two lanes then take about as long as each other.
