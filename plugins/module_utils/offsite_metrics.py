@@ -19,8 +19,10 @@ The state of a profile, and of each unit of a split profile under ``units``:
   the report lost, as a backup that succeeded);
 * ``uploaded_bytes`` and ``source_bytes`` of the last run (duplicity's statistics
   TotalDestinationSizeChange and SourceFileSize; None when it printed none);
-* ``chains``, ``sets`` and ``last_full`` (epoch) from ``duply TARGET status`` after the
-  last successful run; kept from earlier runs while runs fail;
+* ``chains``, ``sets`` and ``last_full`` (epoch) after the last successful run, read from
+  the file names in duplicity's local archive of the target (:func:`chain_info`), which
+  duplicity has just brought in line with the bucket; kept from earlier runs while runs
+  fail;
 * profile only: ``report_sent``, whether the last report due reached sendmail.
 
 A split profile's own ``uploaded_bytes``, ``source_bytes``, ``chains`` and ``sets`` are
@@ -30,17 +32,20 @@ Standard library only: the runner imports this file on backup hosts.
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import re
 import tempfile
 import time
 
+if __name__.startswith('ansible_collections.'):
+    from ansible_collections.offsite.backup.plugins.module_utils import duplicity_names
+else:  # on the host this file is a top-level module beside the others
+    import duplicity_names  # pylint: disable=import-error
+
 UPLOADED = re.compile(r'TotalDestinationSizeChange (-?[0-9]+)')
 SOURCE = re.compile(r'SourceFileSize ([0-9]+)')
-CHAIN_START = re.compile(r'^\s*Chain start time:')
-SET_LINE = re.compile(r'^\s*(Full|Incremental)\s+(\w{3} \w{3} [ 0-9]\d \d\d:\d\d:\d\d \d{4})\s+\d+\s*$')
-PRETTY_TIME = '%a %b %d %H:%M:%S %Y'
 PREFIX = 'offsite_backup_'
 STATE_KEYS = ('start', 'end', 'exit_code', 'duration', 'last_success', 'uploaded_bytes', 'source_bytes',
               'chains', 'sets', 'last_full')
@@ -54,7 +59,7 @@ METRICS = (
     ('duration', 'last_run_duration_seconds', 'Duration of the last run.'),
     ('uploaded_bytes', 'last_run_uploaded_bytes', 'Bytes the last run added to the target.'),
     ('source_bytes', 'source_size_bytes', 'Size of the source the last run read.'),
-    ('chains', 'chains', 'Backup chains under the target (duply status after the last success).'),
+    ('chains', 'chains', 'Backup chains under the target after the last success.'),
     ('sets', 'backup_sets', 'Backup sets in those chains.'),
     ('last_full', 'last_full_timestamp_seconds', 'Time of the newest full backup, seconds since the epoch.'),
 )
@@ -76,17 +81,30 @@ def run_numbers(lines):
     return last_number(UPLOADED, lines), last_number(SOURCE, lines)
 
 
-def chain_info(lines):
-    """chains, sets and last_full (epoch, None when no full) from duplicity's collection-status."""
-    chains = sum(1 for line in lines if CHAIN_START.match(line))
-    sets, fulls = 0, []
-    for line in lines:
-        match = SET_LINE.match(line)
-        if match:
-            sets += 1
-            if match.group(1) == 'Full':
-                fulls.append(time.mktime(time.strptime(match.group(2), PRETTY_TIME)))
-    return {'chains': chains, 'sets': sets, 'last_full': int(max(fulls)) if fulls else None}
+def local_archive(archive_dir, target):
+    """duply's local archive of target (a profile name or directory), as duply picks it.
+
+    With ARCH_DIR set, duply passes ``--name duply_NAME`` when ARCH_DIR/duply_NAME exists
+    and ``--name NAME`` otherwise, NAME being the profile directory's basename.
+    """
+    name = os.path.basename(target.rstrip('/'))
+    prefixed = os.path.join(archive_dir, 'duply_' + name)
+    return prefixed if os.path.isdir(prefixed) else os.path.join(archive_dir, name)
+
+
+def chain_info(names):
+    """chains, sets and last_full (epoch, None when no full) from a local archive's file names.
+
+    A set counts once its manifest is complete; partial files (an interrupted run's) and
+    incrementals that extend no chain are left out, as duplicity's collection-status
+    leaves them out of its chains.
+    """
+    parsed = [duplicity_names.parse(name) for name in names]
+    grouping = duplicity_names.group_sets(
+        item for item in parsed if item is not None and not item.partial and item.category == 'manifest')
+    fulls = [chain.full.end_time for chain in grouping.chains]
+    return {'chains': len(grouping.chains), 'sets': sum(len(chain.sets) for chain in grouping.chains),
+            'last_full': calendar.timegm(time.strptime(max(fulls), duplicity_names.TIME_FORMAT)) if fulls else None}
 
 
 def _fold(previous, run):

@@ -77,6 +77,7 @@ SETTINGS = {
     'monitors': (list, []),
     'monitor_timeout': (int, offsite_monitors.TIMEOUT),
     'state_dir': (str, '/var/lib/offsite-backup'),
+    'archive_dir': (str, '/var/cache/duplicity'),
     'metrics_dir': (str, ''),
     'schedule': (dict, {}),
     'overdue_grace': (int, 6),
@@ -346,18 +347,15 @@ class Run:
                 'source_bytes': source, 'chain': self.chains(target) if code == OK else None}
 
     def chains(self, target):
-        """The chains under target after a successful run (duply status), or None."""
+        """The chains under target after a successful run, from duplicity's local archive, or None."""
+        path = offsite_metrics.local_archive(self.settings['archive_dir'], target)
         try:
-            proc = subprocess.run(['duply', target, 'status'], stdin=subprocess.DEVNULL,  # pylint: disable=ansible-bad-function
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+            names = os.listdir(path)
         except OSError as exc:
-            self.note('duply status: %s' % (exc.strerror or exc))
+            self.note('cannot read the local archive %s: %s: chain metrics kept from before'
+                      % (path, exc.strerror or exc))
             return None
-        if proc.returncode != 0:
-            self.note('duply %s status exited with code %d: chain metrics kept from before'
-                      % (os.path.basename(target), proc.returncode))
-            return None
-        info = offsite_metrics.chain_info(proc.stdout.decode('utf-8', 'replace').splitlines())
+        info = offsite_metrics.chain_info(names)
         self.note('%s: %d chain(s), %d backup set(s)' % (os.path.basename(target), info['chains'], info['sets']))
         return info
 

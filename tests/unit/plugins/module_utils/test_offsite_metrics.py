@@ -14,41 +14,32 @@ from ansible_collections.offsite.backup.plugins.module_utils import offsite_metr
 
 parser = pytest.importorskip('prometheus_client.parser')
 
-STATUS = '''Local and Remote metadata are synchronized, no sync needed.
-Found 1 secondary backup chain.
-Secondary chain 1 of 1:
--------------------------
-Chain start time: Mon Nov  2 03:05:00 2026
-Chain end time: Mon Nov  2 03:05:00 2026
-Number of contained backup sets: 1
-Total number of contained volumes: 1
- Type of backup set:                            Time:      Num volumes:
-                Full         Mon Nov  2 03:05:00 2026                 1
--------------------------
-
-Found primary backup chain with matching signature chain:
--------------------------
-Chain start time: Wed Dec  2 03:05:01 2026
-Chain end time: Thu Dec  3 03:05:12 2026
-Number of contained backup sets: 2
-Total number of contained volumes: 3
- Type of backup set:                            Time:      Num volumes:
-                Full         Wed Dec  2 03:05:01 2026                 2
-         Incremental         Thu Dec  3 03:05:12 2026                 1
--------------------------
-No orphaned or incomplete backup sets found.
-'''
-
-
-def epoch(text):
-    return int(time.mktime(time.strptime(text, '%Y-%m-%d %H:%M:%S')))
+# duply's local archive after a full and an incremental, an older chain and what an
+# interrupted run left: only complete manifests make sets.
+ARCHIVE = [
+    'duplicity-full.20261102T030500Z.manifest',
+    'duplicity-full-signatures.20261102T030500Z.sigtar.gz',
+    'duplicity-full.20261202T030501Z.manifest',
+    'duplicity-full-signatures.20261202T030501Z.sigtar.gz',
+    'duplicity-inc.20261202T030501Z.to.20261203T030512Z.manifest',
+    'duplicity-new-signatures.20261202T030501Z.to.20261203T030512Z.sigtar.gz',
+    'duplicity-inc.20261203T030512Z.to.20261204T030500Z.manifest.part',
+    'duplicity-inc.20261203T030512Z.to.20261204T030500Z.vol1.difftar.gpg.part',
+    'lockfile',
+]
 
 
 def test_chain_info_counts_chains_sets_and_the_newest_full():
-    info = metrics.chain_info(STATUS.splitlines())
-    assert info == {'chains': 2, 'sets': 3, 'last_full': epoch('2026-12-02 03:05:01')}
-    assert metrics.chain_info(['No backup chains with active signatures found']) == {
-        'chains': 0, 'sets': 0, 'last_full': None}
+    info = metrics.chain_info(ARCHIVE)
+    assert info == {'chains': 2, 'sets': 3, 'last_full': 1796180701}
+    assert metrics.chain_info(['lockfile']) == {'chains': 0, 'sets': 0, 'last_full': None}
+
+
+def test_local_archive_follows_duply(tmp_path):
+    assert metrics.local_archive(str(tmp_path), '/etc/duply/photos') == str(tmp_path / 'photos')
+    (tmp_path / 'duply_photos').mkdir()
+    assert metrics.local_archive(str(tmp_path), 'photos') == str(tmp_path / 'duply_photos')
+    assert metrics.local_archive(str(tmp_path), '/run/offsite-backup/photos/') == str(tmp_path / 'duply_photos')
 
 
 def test_run_numbers():

@@ -40,7 +40,7 @@ def _host_library():
         text = handle.read()
     call = text[text.index("lookup('offsite.backup.host_library'"):]
     call = call[:call.index('wantlist=True')]
-    return [name + '.py' for name in re.findall(r"'([a-z_]+)'", call)[1:]]
+    return [name + '.py' for name in re.findall(r"'([a-z_]+)'", call)]
 
 
 LIBRARY = _host_library()
@@ -54,12 +54,6 @@ import json, os, subprocess, sys, time
 control = json.load(open(os.environ['FAKE_CONTROL']))
 target = sys.argv[1]
 name = os.path.basename(target)
-if sys.argv[2:] == ['status']:
-    # duplicity's collection-status, as duply status prints it
-    with open(control['calls'] + '.status', 'a') as handle:
-        handle.write(name + '\n')
-    print(control.get('status', {}).get(name, ''))
-    sys.exit(control.get('status_rc', {}).get(name, 0))
 with open(control['calls'], 'a') as handle:
     parent = open('/proc/%d/cmdline' % os.getppid(), 'rb').read().replace(b'\0', b' ').decode()
     handle.write(json.dumps({'argv': sys.argv[1:], 'parent': parent, 'stdin_tty': os.isatty(0)}) + '\n')
@@ -78,7 +72,18 @@ if control.get('repoint'):
     os.symlink(new, link)
 time.sleep(control.get('sleep', 0))
 print('done', file=sys.stderr)
-sys.exit(control.get('rc', {}).get(name, 0))
+rc = control.get('rc', {}).get(name, 0)
+if rc == 0 and control.get('archive'):
+    # what duplicity leaves in duply's local archive: a full set, then incrementals
+    archive = os.path.join(control['archive'], 'duply_' + name)
+    os.makedirs(archive, exist_ok=True)
+    sets = sorted(n for n in os.listdir(archive) if n.endswith('.manifest'))
+    stamp = '202612%02dT030501Z' % (len(sets) + 1)
+    last = sets[-1].split('.')[-2] if sets else None
+    base = 'duplicity-inc.%s.to.%s' % (last, stamp) if last else 'duplicity-full.%s' % stamp
+    for suffix in ('.manifest', '.vol1.difftar.gpg.part'):
+        open(os.path.join(archive, base + suffix), 'w').close()
+sys.exit(rc)
 '''
 
 FAKE_SENDMAIL = r'''
@@ -597,12 +602,8 @@ def test_a_monitor_that_hangs_costs_its_timeout_not_the_result(host):
 
 
 def test_state_metrics_and_status(host):
-    status_out = '''Found primary backup chain with matching signature chain:
-Chain start time: Wed Dec  2 03:05:01 2026
- Type of backup set:                            Time:      Num volumes:
-                Full         Wed Dec  2 03:05:01 2026                 2
-'''
-    host.control['status'] = {'photos': status_out}
+    host.settings['archive_dir'] = str(host.tmp / 'cache')
+    host.control['archive'] = str(host.tmp / 'cache')
     host.settings['schedule'] = {'minute': 5, 'hour': '3', 'day': '*', 'month': '*', 'weekday': '*'}
     host.write()
     code, out, _err = host.run('status', '--json')
@@ -615,9 +616,14 @@ Chain start time: Wed Dec  2 03:05:01 2026
     assert 'offsite_backup_last_run_uploaded_bytes{profile="photos"} 2048' in text
     assert 'offsite_backup_source_size_bytes{profile="photos"} 4096' in text
     assert 'offsite_backup_chains{profile="photos"} 1' in text and 'offsite_backup_backup_sets{profile="photos"} 1' in text
+    assert 'offsite_backup_last_full_timestamp_seconds{profile="photos"} 1796094301' in text
     assert 'offsite_backup_last_report_sent{profile="photos"} 1' in text
     code, out, _err = host.run('status')
     assert code == 0 and out.splitlines()[1].split()[3] == 'ok'
+    assert host.run()[0] == 0
+    text = prom.read_text()
+    assert 'offsite_backup_chains{profile="photos"} 1' in text and 'offsite_backup_backup_sets{profile="photos"} 2' in text
+    assert 'offsite_backup_last_full_timestamp_seconds{profile="photos"} 1796094301' in text
     host.control['rc'] = {'photos': 1}
     assert host.run()[0] == 1
     assert 'offsite_backup_last_run_exit_code{profile="photos"} 1' in prom.read_text()
