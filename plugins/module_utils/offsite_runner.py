@@ -80,6 +80,7 @@ SETTINGS = {
     'archive_dir': (str, '/var/cache/duplicity'),
     'metrics_dir': (str, ''),
     'schedule': (dict, {}),
+    'timer': (str, ''),
     'overdue_grace': (int, 6),
 }
 SPLIT_SETTINGS = {

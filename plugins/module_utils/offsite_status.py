@@ -5,8 +5,10 @@
 """``offsite-backup status [PROFILE] [--json]``: how each profile's runs are going.
 
 One line per profile (or a JSON document): the last run, its result, the age of the last
-success, the next scheduled run (from the profile's cron fields, in the runner settings'
-``schedule``) and the number of chains. The exit code is 1 when any profile is overdue,
+success, the next scheduled run and the number of chains. The next run of a profile on a
+systemd timer is the one systemd has planned (``NextElapseUSecRealtime``, random delay
+included) where systemd runs; otherwise it comes from the profile's cron fields, in the
+runner settings' ``schedule``. The exit code is 1 when any profile is overdue,
 0 when none is, 2 on a usage error.
 
 Overdue: the latest scheduled run that is more than ``overdue_grace`` hours ago (the
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 
@@ -123,13 +127,27 @@ def result(state):
     return 'ok' if state['exit_code'] == 0 else 'failed (exit %d)' % state['exit_code']
 
 
-def row(profile, settings, state, since, now):
-    """A profile's status as data (the JSON of one profile)."""
+def systemd_next_elapse(timer_unit, systemd_dir='/run/systemd/system'):
+    """When systemd will next start timer_unit (epoch), or None where systemd is not running it."""
+    if not timer_unit or not os.path.isdir(systemd_dir):
+        return None
+    try:
+        proc = subprocess.run(['systemctl', 'show', '--timestamp=unix', '--property=NextElapseUSecRealtime',  # pylint: disable=ansible-bad-function
+                               '--value', timer_unit], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, check=False)
+    except OSError:
+        return None
+    match = re.match(r'^@([0-9]+)$', proc.stdout.decode('ascii', 'replace').strip())
+    return int(match.group(1)) if proc.returncode == 0 and match else None
+
+
+def row(profile, settings, state, since, now, next_elapse=None):
+    """A profile's status as data (the JSON of one profile); next_elapse: systemd's next start."""
     fields = settings.get('schedule') or {}
     schedule = Schedule(fields) if fields else None
     state = state or {}
     success = state.get('last_success')
-    next_run = schedule.next_after(now) if schedule else None
+    next_run = next_elapse or (schedule.next_after(now) if schedule else None)
     return {
         'profile': profile,
         'result': result(state),
@@ -139,6 +157,7 @@ def row(profile, settings, state, since, now):
         'last_success': success,
         'last_success_age_seconds': int(now - success) if success else None,
         'next_run': int(next_run) if next_run else None,
+        'next_run_from': ('systemd' if next_elapse else 'schedule') if next_run else None,
         'schedule': ' '.join(str(fields.get(field, '*')) for field in FIELDS) if fields else None,
         'chains': state.get('chains'),
         'sets': state.get('sets'),
@@ -169,8 +188,11 @@ def profiles_in(config_dir):
     return [name for name in names if os.path.isfile(os.path.join(config_dir, name, 'runner.json'))]
 
 
-def main(argv, config_dir, load, out=sys.stdout, err=sys.stderr, now=None):
-    """offsite-backup status [PROFILE] [--json]; load(profile, config_dir) gives (settings, dir)."""
+def main(argv, config_dir, load, out=sys.stdout, err=sys.stderr, now=None, next_elapse=systemd_next_elapse):
+    """offsite-backup status [PROFILE] [--json]; load(profile, config_dir) gives (settings, dir).
+
+    next_elapse(timer unit) gives systemd's next start of a timer, or None.
+    """
     as_json = '--json' in argv
     names = [arg for arg in argv if arg != '--json']
     if len(names) > 1 or any(name.startswith('-') for name in names):
@@ -188,7 +210,7 @@ def main(argv, config_dir, load, out=sys.stdout, err=sys.stderr, now=None):
             settings, profile_dir = load(profile, config_dir)
             since = os.stat(os.path.join(profile_dir, 'runner.json')).st_mtime
             state = offsite_metrics.read_state(offsite_metrics.state_path(settings['state_dir'], profile))
-            rows.append(row(profile, settings, state, since, now))
+            rows.append(row(profile, settings, state, since, now, next_elapse(settings.get('timer'))))
         except (OSError, ValueError) as exc:
             err.write('offsite-backup status: profile %s: %s\n' % (profile, exc))
             return USAGE

@@ -95,9 +95,9 @@ def fake_host(tmp_path, states):
     return str(config), load
 
 
-def call(config, load, *argv):
+def call(config, load, *argv, next_elapse=lambda timer: None):
     out, err = io.StringIO(), io.StringIO()
-    code = status.main(list(argv), config, load, out=out, err=err, now=at('2026-12-02 11:00'))
+    code = status.main(list(argv), config, load, out=out, err=err, now=at('2026-12-02 11:00'), next_elapse=next_elapse)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -126,3 +126,37 @@ def test_main_usage(tmp_path):
     assert call(config, load, 'nope')[0] == 2 and 'no such profile' in call(config, load, 'nope')[2]
     assert call(config, load, 'a', 'b')[0] == 2
     assert call(config, load, '--yaml')[0] == 2
+
+
+def test_next_run_of_a_timer_comes_from_systemd(tmp_path):
+    config, load = fake_host(tmp_path, {'docs': None})
+    asked = []
+
+    def next_elapse(timer):
+        asked.append(timer)
+        return at('2026-12-03 02:41')
+
+    def timer_load(profile, config_dir):
+        settings, directory = load(profile, config_dir)
+        return dict(settings, timer='offsite-backup-%s.timer' % profile), directory
+    doc = json.loads(call(config, timer_load, '--json', next_elapse=next_elapse)[1])['profiles'][0]
+    assert asked == ['offsite-backup-docs.timer']
+    assert doc['next_run'] == at('2026-12-03 02:41') and doc['next_run_from'] == 'systemd'
+    doc = json.loads(call(config, load, '--json')[1])['profiles'][0]
+    assert doc['next_run'] == at('2026-12-03 03:05') and doc['next_run_from'] == 'schedule'
+
+
+def test_systemd_next_elapse_asks_systemctl(tmp_path, monkeypatch):
+    (tmp_path / 'bin').mkdir()
+    systemctl = tmp_path / 'bin' / 'systemctl'
+    systemctl.write_text('#!/bin/sh\necho "$*" > "%s"\necho @1796180701\n' % (tmp_path / 'argv'))
+    systemctl.chmod(0o755)
+    monkeypatch.setenv('PATH', '%s:%s' % (tmp_path / 'bin', os.environ['PATH']))
+    (tmp_path / 'systemd').mkdir()
+    assert status.systemd_next_elapse('offsite-backup-docs.timer', str(tmp_path / 'systemd')) == 1796180701
+    assert (tmp_path / 'argv').read_text().split() == [
+        'show', '--timestamp=unix', '--property=NextElapseUSecRealtime', '--value', 'offsite-backup-docs.timer']
+    assert status.systemd_next_elapse('offsite-backup-docs.timer', str(tmp_path / 'no-systemd')) is None
+    assert status.systemd_next_elapse('', str(tmp_path / 'systemd')) is None
+    systemctl.write_text('#!/bin/sh\necho n/a\n')
+    assert status.systemd_next_elapse('offsite-backup-docs.timer', str(tmp_path / 'systemd')) is None
