@@ -23,7 +23,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export ANSIBLE_NOCOLOR ?= true
 export ANSIBLE_PYTHON_INTERPRETER ?= auto_silent
 
-OS_PACKAGES := debootstrap qemu-user-static binfmt-support gnupg rsync git python3-venv shellcheck openssl
+OS_PACKAGES := debootstrap qemu-user-static binfmt-support gnupg rsync git python3-venv shellcheck openssl systemd-container
 MOLECULE_SCENARIOS ?= default unattended tiering restore pip arm split
 # arm64 is not in it by default: with it, a cold make test runs past CI's 60 minutes
 # (README, Testing). `make test SIDE_SCENARIOS=arm64` runs it there.

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -128,17 +127,23 @@ def result(state):
 
 
 def systemd_next_elapse(timer_unit, systemd_dir='/run/systemd/system'):
-    """When systemd will next start timer_unit (epoch), or None where systemd is not running it."""
+    """When systemd will next start timer_unit (epoch), or None where systemd is not running it.
+
+    From ``systemctl list-timers --output=json`` (systemd 250 and later), whose ``next``
+    is in microseconds and includes the timer's random delay.
+    """
     if not timer_unit or not os.path.isdir(systemd_dir):
         return None
     try:
-        proc = subprocess.run(['systemctl', 'show', '--timestamp=unix', '--property=NextElapseUSecRealtime',  # pylint: disable=ansible-bad-function
-                               '--value', timer_unit], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, check=False)
-    except OSError:
+        proc = subprocess.run(['systemctl', 'list-timers', '--all', '--output=json', timer_unit],  # pylint: disable=ansible-bad-function
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+        timers = json.loads(proc.stdout.decode('utf-8', 'replace')) if proc.returncode == 0 else []
+    except (OSError, ValueError):
         return None
-    match = re.match(r'^@([0-9]+)$', proc.stdout.decode('ascii', 'replace').strip())
-    return int(match.group(1)) if proc.returncode == 0 and match else None
+    for item in timers if isinstance(timers, list) else []:
+        if isinstance(item, dict) and item.get('unit') == timer_unit and isinstance(item.get('next'), int):
+            return item['next'] // 1000000
+    return None
 
 
 def row(profile, settings, state, since, now, next_elapse=None):

@@ -149,14 +149,20 @@ def test_next_run_of_a_timer_comes_from_systemd(tmp_path):
 def test_systemd_next_elapse_asks_systemctl(tmp_path, monkeypatch):
     (tmp_path / 'bin').mkdir()
     systemctl = tmp_path / 'bin' / 'systemctl'
-    systemctl.write_text('#!/bin/sh\necho "$*" > "%s"\necho @1796180701\n' % (tmp_path / 'argv'))
+    listing = [{'next': 1796180701123456, 'left': 5, 'last': None, 'passed': None,
+                'unit': 'offsite-backup-docs.timer', 'activates': 'offsite-backup-docs.service'}]
+    systemctl.write_text("#!/bin/sh\necho \"$*\" > '%s'\necho '%s'\n" % (tmp_path / 'argv', json.dumps(listing)))
     systemctl.chmod(0o755)
     monkeypatch.setenv('PATH', '%s:%s' % (tmp_path / 'bin', os.environ['PATH']))
     (tmp_path / 'systemd').mkdir()
     assert status.systemd_next_elapse('offsite-backup-docs.timer', str(tmp_path / 'systemd')) == 1796180701
-    assert (tmp_path / 'argv').read_text().split() == [
-        'show', '--timestamp=unix', '--property=NextElapseUSecRealtime', '--value', 'offsite-backup-docs.timer']
+    assert (tmp_path / 'argv').read_text().split() == ['list-timers', '--all', '--output=json', 'offsite-backup-docs.timer']
     assert status.systemd_next_elapse('offsite-backup-docs.timer', str(tmp_path / 'no-systemd')) is None
     assert status.systemd_next_elapse('', str(tmp_path / 'systemd')) is None
-    systemctl.write_text('#!/bin/sh\necho n/a\n')
+    assert status.systemd_next_elapse('offsite-backup-other.timer', str(tmp_path / 'systemd')) is None
+    # a timer whose service is running has no next elapse yet; an old systemctl has no JSON
+    listing[0]['next'] = None
+    systemctl.write_text("#!/bin/sh\necho '%s'\n" % json.dumps(listing))
+    assert status.systemd_next_elapse('offsite-backup-docs.timer', str(tmp_path / 'systemd')) is None
+    systemctl.write_text('#!/bin/sh\necho "Unknown output \'json\'." >&2\nexit 1\n')
     assert status.systemd_next_elapse('offsite-backup-docs.timer', str(tmp_path / 'systemd')) is None
