@@ -108,7 +108,7 @@ lint: collection
 # Every scenario runs, so one run shows every failure.
 molecule: collection
 	@failed=; for s in $(MOLECULE_SCENARIOS); do \
-	  echo "=== molecule test -s $$s"; start=$$(date +%s); \
+	  echo "=== molecule test -s $$s (at $$(date +%T))"; start=$$(date +%s); \
 	  if PATH=$(BIN):$$PATH $(BIN)/molecule test -s $$s; then verdict=passed; else verdict=FAILED; failed="$$failed $$s"; fi; \
 	  echo "=== molecule $$s $$verdict in $$(( $$(date +%s) - start ))s"; \
 	done; \
