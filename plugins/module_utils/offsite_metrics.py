@@ -32,12 +32,10 @@ Standard library only: the runner imports this file on backup hosts.
 
 from __future__ import annotations
 
-import calendar
 import json
 import os
 import re
 import tempfile
-import time
 
 if __name__.startswith('ansible_collections.'):
     from ansible_collections.offsite.backup.plugins.module_utils import duplicity_names
@@ -104,7 +102,7 @@ def chain_info(names):
         item for item in parsed if item is not None and not item.partial and item.category == 'manifest')
     fulls = [chain.full.end_time for chain in grouping.chains]
     return {'chains': len(grouping.chains), 'sets': sum(len(chain.sets) for chain in grouping.chains),
-            'last_full': calendar.timegm(time.strptime(max(fulls), duplicity_names.TIME_FORMAT)) if fulls else None}
+            'last_full': int(duplicity_names.time_to_datetime(max(fulls)).timestamp()) if fulls else None}
 
 
 def _fold(previous, run):

@@ -6,7 +6,7 @@
 
 One line per profile (or a JSON document): the last run, its result, the age of the last
 success, the next scheduled run and the number of chains. The next run of a profile on a
-systemd timer is the one systemd has planned (``NextElapseUSecRealtime``, random delay
+systemd timer is the one systemd has planned (``systemctl list-timers``, random delay
 included) where systemd runs; otherwise it comes from the profile's cron fields, in the
 runner settings' ``schedule``. The exit code is 1 when any profile is overdue,
 0 when none is, 2 on a usage error.
