@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print what landed in a bucket: per prefix, the duplicity chains and sets found there,
-with volume counts, sizes and storage classes, and whatever else the bucket holds.
+with volume counts, sizes and storage classes, what storing them costs per month at the
+collection's list prices (module_utils/offsite_costs.py), and whatever else the bucket holds.
 
 Names are read with the collection's own grammar (module_utils/duplicity_names.py) from
 the installed collection on ANSIBLE_COLLECTIONS_PATH.
@@ -21,6 +22,7 @@ from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names imp
     parse,
     time_to_datetime,
 )
+from ansible_collections.offsite.backup.plugins.module_utils.offsite_costs import monthly_estimate  # noqa: E402
 
 
 def human(size):
@@ -81,6 +83,11 @@ def main():
                 )
         for orphan in grouping.orphans:
             print(f"    orphan incremental {orphan.start_time} -> {orphan.end_time}")
+        cost = monthly_estimate((objects[f.key].get("StorageClass", "STANDARD"), objects[f.key]["Size"]) for f in files)
+        prices = cost["prices"]
+        print(f"    monthly cost about ${cost['total_usd']:.6f} ("
+              + ", ".join(f"{name} ${entry['usd']:.6f}" for name, entry in sorted(cost["by_class"].items()))
+              + f"; {prices['region']} list prices as of {prices['as_of']}, {prices['source']})")
     if others:
         print(f"\n  {len(others)} object(s) that are not duplicity files, e.g. {others[0]}")
 

@@ -43,6 +43,11 @@ import re
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_install import version_at_least
 from ansible_collections.offsite.backup.plugins.module_utils.duply_globs import walk
 from ansible_collections.offsite.backup.plugins.module_utils.duply_schedule import schedule_errors, timer
+from ansible_collections.offsite.backup.plugins.module_utils.offsite_costs import (
+    early_deletion_problem,
+    retention_days,
+    volume_size_warning,
+)
 from ansible_collections.offsite.backup.plugins.module_utils.offsite_monitors import monitor_errors
 
 RULE_ID_PREFIX = 'offsite-backup/'
@@ -272,6 +277,8 @@ def _tiering_errors(at, eff, settings):
         errors.append("%s.tiering.storage_class must be GLACIER or DEEP_ARCHIVE, not '%s'" % (at, storage_class))
     if not _DIGITS.match(str(tiering.get('days'))):
         errors.append('%s.tiering.days must be a whole number of days, 0 or more' % at)
+    if tiering.get('accept_early_deletion', False) not in (True, False):
+        errors.append('%s.tiering.accept_early_deletion must be true or false' % at)
     if 'verify' in _str(eff['batch']):
         errors.append("%s.batch '%s' verifies, which reads every volume back: that fails once volumes sit in %s; "
                       "use 'backup_purge --force' or tiering.strategy none" % (at, eff['batch'], storage_class))
@@ -283,6 +290,15 @@ def _tiering_errors(at, eff, settings):
             'prefix or tags, or install duplicity 2.x with the duplicity role'
             % (at, version or '(unknown: run the offsite.backup.duplicity role first)', storage_class))
     return errors
+
+
+def _cost_errors(at, profile, eff):
+    """Purges that delete archived volumes before the class's minimum storage duration."""
+    tiering = eff['tiering']
+    if tiering.get('storage_class') not in ARCHIVE_CLASSES or not _DIGITS.match(str(tiering.get('days'))):
+        return []  # _tiering_errors names these
+    problem = early_deletion_problem(tiering, eff['batch'], profile)
+    return ['%s: %s' % (at, problem)] if problem else []
 
 
 def _split_errors(at, profile, eff, settings):
@@ -382,10 +398,30 @@ def validate(profiles, effective, settings):
         errors.extend(_target_errors(at, profile, settings))
         errors.extend(_runner_errors(at, profile, eff))
         errors.extend(_tiering_errors(at, eff, settings))
+        errors.extend(_cost_errors(at, profile, eff))
         errors.extend(_split_errors(at, profile, eff, settings))
         errors.extend(_host_errors(at, profile, eff))
         errors.extend(_gpg_errors(at, profile))
     return errors
+
+
+def warnings(profiles, effective):
+    """Settings that work but cost more than they need to; one message each."""
+    found = []
+    for index, profile in enumerate(profiles):
+        name = _str(profile.get('name'))
+        if profile.get('state') != 'present' or name not in effective:
+            continue
+        eff = effective[name]
+        tiering = eff['tiering']
+        if tiering.get('storage_class') not in ARCHIVE_CLASSES or not _DIGITS.match(str(tiering.get('days'))):
+            continue
+        retention = retention_days(eff['batch'], profile.get('max_age'), profile.get('max_full_age'),
+                                   profile.get('max_full_backups'), profile.get('max_fulls_with_incrs'))[0]
+        warning = volume_size_warning(tiering, profile.get('volume_size'), retention)
+        if warning:
+            found.append('duply_profiles[%d] (%s).%s' % (index, name, warning))
+    return found
 
 
 def bucket_needs(profiles, effective):
@@ -466,6 +502,7 @@ def profile_view(profiles, settings, host):
         'present': present,
         'absent': absent,
         'errors': errors,
+        'warnings': warnings(merged, effective) if not errors else [],
         'split_profiles': [name for name in present if effective[name]['split']],
         'tags_profiles': tags,
         'cron_profiles': [p['name'] for p in merged if effective[p['name']]['units']['via'] == 'cron'],

@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 if __name__.startswith('ansible_collections.'):
+    from ansible_collections.offsite.backup.plugins.module_utils import s3_prices
     from ansible_collections.offsite.backup.plugins.module_utils.restore_states import ARCHIVE_TIERS
 else:  # imported as top-level modules beside each other (host helpers, benchmarks)
+    import s3_prices  # pylint: disable=import-error
     from restore_states import ARCHIVE_TIERS  # pylint: disable=import-error
 
 
@@ -16,34 +18,11 @@ DEFAULT_DAYS = 7
 DEFAULT_TIER = 'Standard'
 TIERS = ('Expedited', 'Standard', 'Bulk')
 
-# Approximate AWS list prices, us-east-1, in US dollars, as published on the Amazon S3
-# pricing page (figures known to the authors as of 2025-06; check the page before
-# relying on them): data retrieval per GB (2**30 bytes) and restore requests per 1,000.
-# S3 Intelligent-Tiering charges nothing to restore from its archive access tiers.
-PRICES_AS_OF = '2025-06'
-PRICE_REGION = 'us-east-1'
-PRICES = {
-    'GLACIER': {
-        'Expedited': {'per_gb': 0.03, 'per_1000_requests': 10.00},
-        'Standard': {'per_gb': 0.01, 'per_1000_requests': 0.05},
-        'Bulk': {'per_gb': 0.0, 'per_1000_requests': 0.025},
-    },
-    'DEEP_ARCHIVE': {
-        'Standard': {'per_gb': 0.02, 'per_1000_requests': 0.10},
-        'Bulk': {'per_gb': 0.0025, 'per_1000_requests': 0.025},
-    },
-    'IT_ARCHIVE_ACCESS': {
-        'Expedited': {'per_gb': 0.0, 'per_1000_requests': 0.0},
-        'Standard': {'per_gb': 0.0, 'per_1000_requests': 0.0},
-        'Bulk': {'per_gb': 0.0, 'per_1000_requests': 0.0},
-    },
-    'IT_DEEP_ARCHIVE_ACCESS': {
-        'Standard': {'per_gb': 0.0, 'per_1000_requests': 0.0},
-        'Bulk': {'per_gb': 0.0, 'per_1000_requests': 0.0},
-    },
-}
-# A restored copy is billed as S3 Standard storage for the days it is kept.
-RESTORED_COPY_PER_GB_MONTH = 0.023
+# The figures live in s3_prices; these names are what callers of the estimate read.
+PRICES_AS_OF = s3_prices.AS_OF
+PRICE_REGION = s3_prices.REGION
+PRICES = s3_prices.RETRIEVAL
+RESTORED_COPY_PER_GB_MONTH = s3_prices.RESTORED_COPY_PER_GB_MONTH
 
 # Typical completion times (AWS documentation): (text, upper bound in hours).
 TIMES = {
@@ -60,7 +39,7 @@ TIMES = {
 TIMES['IT_ARCHIVE_ACCESS'] = TIMES['GLACIER']
 TIMES['IT_DEEP_ARCHIVE_ACCESS'] = TIMES['DEEP_ARCHIVE']
 
-GIB = float(1 << 30)
+GIB = s3_prices.GIB
 
 
 def estimate(items, days=DEFAULT_DAYS):

@@ -28,6 +28,7 @@ description:
     comes from a HeadObject request, sent concurrently (16 at a time); other objects need
     none. ListObjectsV2 can report restore status too, but not every S3-compatible service
     does (moto's server ignores the request for it), so the module does not rely on it.
+  - It estimates what storing the backups costs per month, by storage class (RV(monthly_cost)).
   - Read-only. It never writes to the bucket, so it runs the same in check mode.
 author:
   - offsite.backup maintainers (!UNKNOWN)
@@ -214,6 +215,29 @@ totals:
     unknown_state: 0
     restored_until: null
     restored_first_expiry: null
+monthly_cost:
+  description:
+    - What storing the duplicity objects under the prefix costs per month at list prices, by storage
+      class. Archive classes include the 40 KB of metadata S3 keeps per object (8 KB billed as
+      C(STANDARD)). Requests, retrievals and data transfer are left out.
+    - The prices are AWS's for one region, as of a date, both in RV(monthly_cost.prices); other
+      regions and S3-compatible stores charge differently.
+  returned: always
+  type: dict
+  contains:
+    by_class:
+      description: Per storage class present, C(objects), C(bytes) and C(usd) (US dollars per month).
+      type: dict
+      sample: {"STANDARD": {"objects": 60, "bytes": 2097152, "usd": 0.000045},
+               "DEEP_ARCHIVE": {"objects": 300, "bytes": 62912462848, "usd": 0.058089}}
+    total_usd:
+      description: The sum over the classes, in US dollars per month.
+      type: float
+      sample: 0.058134
+    prices:
+      description: The source of the prices, C(as_of) (year and month), C(region), C(source) (a URL) and C(currency).
+      type: dict
+      sample: {"as_of": "2025-06", "region": "us-east-1", "source": "https://aws.amazon.com/s3/pricing/", "currency": "USD"}
 errors:
   description: The objects whose HeadObject failed, with the error; the module fails when there are any.
   returned: always
@@ -233,6 +257,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import s3_extra_params
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import parse
+from ansible_collections.offsite.backup.plugins.module_utils.offsite_costs import monthly_estimate
 from ansible_collections.offsite.backup.plugins.module_utils.restore_reports import (
     describe_chain,
     describe_set,
@@ -296,8 +321,9 @@ def main():
     errors = sorted(
         ({'key': key, 'error': info['error']} for key, info in states.items() if info['error']),
         key=lambda item: item['key'])
+    cost = monthly_estimate((entry['storage_class'], entry['size']) for entry in duplicity_objects)
     result = dict(changed=False, prefix=prefix, chains=chains, orphans=orphans, other_objects=other,
-                  totals=totals, errors=errors)
+                  totals=totals, monthly_cost=cost, errors=errors)
     if errors:
         module.fail_json(
             msg='The restore state of %d archived objects in s3://%s/%s could not be read; first: %s: %s' % (

@@ -26,7 +26,7 @@ FPR = '0123456789abcdef0123456789ABCDEF01234567'
 SETTINGS = {
     'bucket': 'family-backups', 's3_endpoint_url': '', 's3_region': '', 'aws_access_key_id': '',
     'aws_secret_access_key': '', 'gpg_mode': 'symmetric', 'gpg_passphrase': 'pw', 'gpg_key_id': '',
-    'gpg_public_key': '', 'gpg_secret_key': '', 'volume_size': 50, 'max_full_age': '1M', 'max_age': '6M',
+    'gpg_public_key': '', 'gpg_secret_key': '', 'volume_size': 50, 'max_full_age': '1M', 'max_age': '7M',
     'max_full_backups': 2, 'max_fulls_with_incrs': 1, 'extra_params': [], 'batch': '',
     'tiering': {'strategy': 'prefix', 'storage_class': 'DEEP_ARCHIVE', 'days': 30},
     'mail': 'always', 'mail_to': 'root', 'lock_wait': 0, 'heartbeat_url': '', 'require_mount': '', 'monitors': [],
@@ -321,6 +321,27 @@ def test_valid_edge_values_pass():
 
 def test_storage_class_with_duplicity_2_passes():
     assert errors_of(one(tiering={'strategy': 'storage_class'}), duplicity_version='2.1.0') == []
+
+
+def test_purging_archived_volumes_early_is_refused_unless_accepted():
+    message, = errors_of(one(max_age='6M'))
+    assert message.startswith(AT + ': volumes move to DEEP_ARCHIVE after 30 days and purge (max_age 6M) can '
+                              'delete them after 180 days, 150 days in DEEP_ARCHIVE')
+    assert 'at least 210 days' in message
+    assert errors_of(one(max_age='6M', tiering={'accept_early_deletion': True})) == []
+    assert errors_of(one(max_age='6M', tiering={'storage_class': 'GLACIER'})) == []
+    assert errors_of(one(max_age='6M', batch='backup')) == []
+    assert errors_of(one(tiering={'accept_early_deletion': 'yes'})) == [
+        AT + '.tiering.accept_early_deletion must be true or false']
+
+
+def test_small_archived_volumes_warn_and_large_ones_do_not():
+    warning, = view(one(volume_size=1))['warnings']
+    assert warning.startswith(AT + '.volume_size 1 MB: each volume in DEEP_ARCHIVE costs a transition request')
+    assert view(one())['warnings'] == []
+    assert view(one(volume_size=1, tiering={'strategy': 'none'}))['warnings'] == []
+    # A profile with errors gets them, not advice on top.
+    assert view(one(volume_size=1, source=''))['warnings'] == []
 
 
 def test_no_tiering_checks_with_strategy_none():
