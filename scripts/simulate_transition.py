@@ -5,9 +5,7 @@ moto stores lifecycle configurations but never runs them. This reads the bucket'
 configuration, evaluates every enabled rule's filter (prefix, tag, object size, or an
 And of them) against each object under --prefix, and copies each object that a rule
 with a transition matches onto itself with that rule's coldest storage class, ignoring
-the days (everything the rules would ever move, moves now). As S3 does, objects under
-128 KB stay where they are when the configuration's TransitionDefaultMinimumObjectSize
-is all_storage_classes_128K (S3's default), unless the rule's own size filter lets them. It prints JSON: the moved
+the days (everything the rules would ever move, moves now). It prints JSON: the moved
 keys with their class, and every key's storage class afterwards, with the kind the
 collection's filename grammar gives it.
 """
@@ -41,13 +39,8 @@ def conditions(rule):
     return flt.get("Prefix", ""), tags, flt.get("ObjectSizeGreaterThan"), flt.get("ObjectSizeLessThan")
 
 
-SMALL_OBJECT_BYTES = 128 * 1024
-
-
-def matches(rule, obj, object_tags, minimum_size=None):
+def matches(rule, obj, object_tags):
     prefix, tags, size_gt, size_lt = conditions(rule)
-    if size_gt is None and minimum_size == "all_storage_classes_128K" and obj["Size"] < SMALL_OBJECT_BYTES:
-        return False
     if not obj["Key"].startswith(prefix):
         return False
     if size_gt is not None and not obj["Size"] > size_gt:
@@ -67,13 +60,11 @@ def main():
 
     s3 = boto3.client("s3", endpoint_url=args.endpoint_url, region_name=args.region)
     try:
-        configuration = s3.get_bucket_lifecycle_configuration(Bucket=args.bucket)
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=args.bucket)["Rules"]
     except ClientError as error:
         if error.response["Error"]["Code"] != "NoSuchLifecycleConfiguration":
             raise
-        configuration = {}
-    rules = configuration.get("Rules", [])
-    minimum_size = configuration.get("TransitionDefaultMinimumObjectSize", "all_storage_classes_128K")
+        rules = []
     rules = [r for r in rules if r.get("Status") == "Enabled" and r.get("Transitions")]
 
     moved = {}
@@ -93,8 +84,7 @@ def main():
                 cache["tags"] = {t["Key"]: t["Value"] for t in tag_set}
             return cache["tags"]
 
-        classes = [t["StorageClass"] for r in rules if matches(r, obj, object_tags, minimum_size)
-                   for t in r["Transitions"]]
+        classes = [t["StorageClass"] for r in rules if matches(r, obj, object_tags) for t in r["Transitions"]]
         if not classes:
             continue
         target = max(classes, key=COLDNESS.index)
@@ -111,8 +101,7 @@ def main():
             after.append({"key": obj["Key"], "storage_class": obj.get("StorageClass", "STANDARD"),
                           "kind": parsed.kind if parsed else None,
                           "category": parsed.category if parsed else None})
-    print(json.dumps({"rules": [r["ID"] for r in rules], "transition_default_minimum_object_size": minimum_size,
-                      "moved": moved, "objects": after}))
+    print(json.dumps({"rules": [r["ID"] for r in rules], "moved": moved, "objects": after}))
 
 
 if __name__ == "__main__":
