@@ -214,7 +214,7 @@ def fresh_runtime(profile_dir, runtime_dir, slug=None):
 
 
 # One unit ready to back up: its name, directory as shown, source bytes and duply profile directory.
-PreparedUnit = namedtuple('PreparedUnit', 'slug label size profile_dir')
+PreparedUnit = namedtuple('PreparedUnit', 'slug label size profile_dir source')
 
 
 def prepare(profile_dir, runtime_dir, source, depth, order='name', exclude=None):
@@ -231,8 +231,8 @@ def prepare(profile_dir, runtime_dir, source, depth, order='name', exclude=None)
     base = os.path.normpath(source)
     out = []
     for unit in units:
-        path = write_unit_profile(profile_dir, runtime_dir, unit.slug, display(unit.relpath),
-                                  os.path.join(base, unit.relpath) if unit.relpath else base,
+        unit_source = os.path.join(base, unit.relpath) if unit.relpath else base
+        path = write_unit_profile(profile_dir, runtime_dir, unit.slug, display(unit.relpath), unit_source,
                                   unit_filelist(lines, source, unit.relpath, units))
-        out.append(PreparedUnit(unit.slug, display(unit.relpath), sizes[unit.slug], path))
+        out.append(PreparedUnit(unit.slug, display(unit.relpath), sizes[unit.slug], path, unit_source))
     return out

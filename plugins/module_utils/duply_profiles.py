@@ -48,6 +48,7 @@ from ansible_collections.offsite.backup.plugins.module_utils.offsite_costs impor
     retention_days,
     volume_size_warning,
 )
+from ansible_collections.offsite.backup.plugins.module_utils.offsite_drill import settings_errors
 from ansible_collections.offsite.backup.plugins.module_utils.offsite_monitors import monitor_errors
 
 RULE_ID_PREFIX = 'offsite-backup/'
@@ -72,9 +73,10 @@ PROFILE_DEFAULTS = (
     ('mail', None), ('mail_to', None), ('lock_wait', None), ('heartbeat_url', None),
     ('require_mount', None), ('cron', None), ('schedule', {}), ('logrotate', {}),
     ('pre', ''), ('post', ''), ('split', {}), ('monitors', None), ('overdue_grace', None),
+    ('drill', {}),
 )
-# Words the runner takes as a command, not a profile name: offsite-backup status.
-RESERVED_NAMES = ('status',)
+# Words the runner takes as a command, not a profile name: offsite-backup status, drill.
+RESERVED_NAMES = ('status', 'drill')
 
 BUCKET_NEED_SCHEMA = {
     'profile': str,
@@ -199,8 +201,25 @@ def derive(profile, settings, host):
     return {
         'prefix': prefix, 'tiering': tiering, 'batch': batch, 'rule': rule, 'state': profile.get('state'),
         'split': split, 'schedule': schedule, 'logrotate': logrotate, 'cron_file': cron_file(name),
-        'key_files': key_files, 'units': units,
+        'key_files': key_files, 'units': units, 'drill': effective_drill(profile, settings, prefix),
     }
+
+
+def effective_drill(profile, settings, prefix):
+    """The runner's drill settings of a profile (offsite_drill.SETTINGS), or None when it has no drills.
+
+    duply_drill under the profile's drill (a shallow merge); ``enabled`` turns drills on.
+    """
+    drill = dict(settings.get('drill') or {})
+    drill.update(profile.get('drill') or {})
+    if drill.pop('enabled', False) is not True:
+        return None
+    for key, value in list(drill.items()):
+        if isinstance(value, str) and re.match(r'^[0-9]+([.][0-9]+)?$', value):
+            drill[key] = float(value) if '.' in value else int(value)  # a templated number
+    drill.update(bucket=_str(profile.get('bucket')), prefix=prefix, endpoint_url=_str(profile.get('s3_endpoint_url')),
+                 region=_str(profile.get('s3_region')), source=_str(profile.get('source')))
+    return drill
 
 
 def _filelist_problems(source, includes, excludes):
@@ -299,6 +318,16 @@ def _cost_errors(at, profile, eff):
         return []  # _tiering_errors names these
     problem = early_deletion_problem(tiering, eff['batch'], profile)
     return ['%s: %s' % (at, problem)] if problem else []
+
+
+def _drill_errors(at, profile, eff, settings):
+    drill = dict(settings.get('drill') or {})
+    drill.update(profile.get('drill') or {})
+    if drill.get('enabled', False) not in (True, False):
+        return ['%s.drill.enabled must be true or false' % at]
+    if eff['drill'] is None:
+        return []
+    return ['%s.%s' % (at, problem) for problem in settings_errors(eff['drill'])]
 
 
 def _split_errors(at, profile, eff, settings):
@@ -400,6 +429,7 @@ def validate(profiles, effective, settings):
         errors.extend(_tiering_errors(at, eff, settings))
         errors.extend(_cost_errors(at, profile, eff))
         errors.extend(_split_errors(at, profile, eff, settings))
+        errors.extend(_drill_errors(at, profile, eff, settings))
         errors.extend(_host_errors(at, profile, eff))
         errors.extend(_gpg_errors(at, profile))
     return errors
@@ -505,6 +535,7 @@ def profile_view(profiles, settings, host):
         'warnings': warnings(merged, effective) if not errors else [],
         'split_profiles': [name for name in present if effective[name]['split']],
         'tags_profiles': tags,
+        'drill_profiles': [name for name in present if effective[name]['drill']],
         'cron_profiles': [p['name'] for p in merged if effective[p['name']]['units']['via'] == 'cron'],
         'systemd_profiles': systemd,
         'systemd_units': [effective[name]['units'][kind] for name in systemd for kind in ('service', 'timer')],

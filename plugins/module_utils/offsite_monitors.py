@@ -104,12 +104,12 @@ def tail(lines, limit=TAIL_BYTES):
 
 def title(event, run):
     tag = {'start': 'start', 'success': 'ok', 'failure': 'ERR'}[event]
-    return '[%s] backup %s/%s' % (tag, run['host'], run['profile'])
+    return '[%s] %s %s/%s' % (tag, run.get('what', 'backup'), run['host'], run['profile'])
 
 
 def document(event, run):
     """The webhook's JSON document: the run as the runner saw it."""
-    doc = {'event': event, 'profile': run['profile'], 'host': run['host'],
+    doc = {'event': event, 'run': run.get('what', 'backup'), 'profile': run['profile'], 'host': run['host'],
            'result': {'start': 'running', 'success': 'success', 'failure': 'failure'}[event],
            'start': run['start'], 'exit_code': None, 'duration_seconds': None,
            'uploaded_bytes': None, 'units': []}

@@ -40,16 +40,25 @@ import math
 import os
 import re
 import socket
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from email.message import EmailMessage
 
 if __name__.startswith('ansible_collections.'):
     from ansible_collections.offsite.backup.plugins.module_utils import (
-        duplicity_units, offsite_metrics, offsite_monitors, offsite_status)
+        duplicity_names, duplicity_units, offsite_drill, offsite_metrics, offsite_monitors, offsite_status,
+        restore_estimate, restore_requests, restore_selection, s3_engine)
 else:  # on the host this file is a top-level module beside the others
+    import duplicity_names  # pylint: disable=import-error
+    import restore_estimate  # pylint: disable=import-error
+    import restore_requests  # pylint: disable=import-error
+    import restore_selection  # pylint: disable=import-error
+    import s3_engine  # pylint: disable=import-error
     import duplicity_units  # pylint: disable=import-error
+    import offsite_drill  # pylint: disable=import-error
     import offsite_metrics  # pylint: disable=import-error
     import offsite_monitors  # pylint: disable=import-error
     import offsite_status  # pylint: disable=import-error
@@ -82,6 +91,7 @@ SETTINGS = {
     'schedule': (dict, {}),
     'timer': (str, ''),
     'overdue_grace': (int, 6),
+    'drill': (dict, {}),
 }
 SPLIT_SETTINGS = {
     'source': (str, None),
@@ -147,6 +157,13 @@ def parse_settings(data):
         out['split'] = split
     else:
         out['split'] = None
+    if out['drill']:
+        try:
+            out['drill'] = offsite_drill.parse_settings(out['drill'])
+        except ValueError as exc:
+            raise SettingsError('the settings: %s' % exc) from exc
+    else:
+        out['drill'] = None
     return out
 
 
@@ -223,26 +240,26 @@ def statistics(runlog):
     return out
 
 
-def summary(profile, host, code, elapsed):
-    return 'Profile %s on %s: %s, exit code %d, %ds.' % (
-        profile, host, 'succeeded' if code == OK else 'FAILED', code, elapsed)
+def summary(profile, host, code, elapsed, what='Profile'):
+    return '%s %s on %s: %s, exit code %d, %ds.' % (
+        what, profile, host, 'succeeded' if code == OK else 'FAILED', code, elapsed)
 
 
-def build_mail(profile, settings, code, start, elapsed, runlog, table=None):
-    """The report: subject [ok]/[ERR] backup HOST/PROFILE @ START, then the unit table, the
-    result, duplicity's statistics and the log of this run."""
+def build_mail(profile, settings, code, start, elapsed, runlog, table=None, what='backup'):
+    """The report: subject [ok]/[ERR] backup HOST/PROFILE @ START (drill for a drill), then
+    the unit or file table, the result, duplicity's statistics and the log of this run."""
     host = settings['host_label']
     body = []
     if table is not None:
         body += table + ['']
-    body += [summary(profile, host, code, elapsed), '']
+    body += [summary(profile, host, code, elapsed, 'Profile' if what == 'backup' else 'Drill of profile'), '']
     stats = statistics(runlog)
     if stats:
         body += ['Statistics:'] + stats + ['']
     body += ['Log of this run:'] + list(runlog)
     msg = EmailMessage(policy=email.policy.default)
     msg['To'] = settings['mail_to']
-    msg['Subject'] = '[%s] backup %s/%s @ %s' % ('ok' if code == OK else 'ERR', host, profile, start)
+    msg['Subject'] = '[%s] %s %s/%s @ %s' % ('ok' if code == OK else 'ERR', what, host, profile, start)
     msg['Auto-Submitted'] = 'auto-generated'
     msg.set_content('\n'.join(body) + '\n', charset='utf-8', cte='quoted-printable')
     return msg
@@ -294,9 +311,10 @@ class Run:
     def say(self, text):
         self.log('offsite-backup %s: %s' % (self.profile, text))
 
-    def duply(self, target):
-        """Run duply TARGET BATCH, its output stamped into the log and the report; (code, lines)."""
-        argv = ['duply', target] + self.settings['batch'].split()
+    def duply(self, target, command=None, echo=True):
+        """Run duply TARGET BATCH (or COMMAND, a list), its output stamped into the log and the
+        report unless echo is false; (code, lines)."""
+        argv = ['duply', target] + (command or self.settings['batch'].split())
         lines = []
         try:
             # The host runs this without Ansible: no AnsibleModule.run_command here.
@@ -309,7 +327,8 @@ class Run:
             for raw in proc.stdout:
                 line = raw.decode('utf-8', 'replace').rstrip('\n')
                 lines.append(line)
-                self.log(line)
+                if echo:
+                    self.log(line)
         code = proc.returncode
         return (128 - code if code < 0 else code), lines
 
@@ -487,13 +506,358 @@ def finish(run, began, code, report_sent, lost):
         tell('offsite-backup %s: cannot record the run: %s' % (run.profile, exc))
 
 
+AWS_VARIABLE = re.compile(r'^AWS_[A-Z0-9_]+$')
+
+
+def profile_environment(profile_dir):
+    """The AWS_* variables the profile's conf exports (its credentials), as duply sees them.
+
+    bash reads the conf as duply does; the values travel through a pipe, never through
+    arguments, and only AWS_* ones are kept.
+    """
+    conf = os.path.join(profile_dir, 'conf')
+    proc = subprocess.run(['bash', '-c', 'set -a; . "$1" >/dev/null 2>&1 || exit 3; env -0', 'conf', conf],  # pylint: disable=ansible-bad-function
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+    if proc.returncode != 0:
+        raise OSError('cannot read %s (bash exited with %d)' % (conf, proc.returncode))
+    pairs = (item.split(b'=', 1) for item in proc.stdout.split(b'\0') if b'=' in item)
+    return dict((name.decode(), value.decode('utf-8', 'replace')) for name, value in pairs
+                if AWS_VARIABLE.match(name.decode('ascii', 'replace')))
+
+
+def s3_client(drill, environment):
+    """A boto3 S3 client for the drill's bucket, with the profile's credentials."""
+    import boto3  # pylint: disable=import-outside-toplevel,import-error
+    from botocore.config import Config  # pylint: disable=import-outside-toplevel,import-error
+    os.environ.update(environment)
+    if drill['endpoint_url']:
+        os.environ.setdefault('AWS_REQUEST_CHECKSUM_CALCULATION', 'when_required')
+        os.environ.setdefault('AWS_RESPONSE_CHECKSUM_VALIDATION', 'when_required')
+    return boto3.client('s3', endpoint_url=drill['endpoint_url'] or None, region_name=drill['region'] or None,
+                        config=Config(retries={'mode': 'standard', 'max_attempts': 5}))
+
+
+def drill_metrics_path(metrics_dir, profile):
+    return os.path.join(metrics_dir, 'offsite-drill-%s.prom' % profile)
+
+
+FETCH_ERROR = re.compile(r'Invalid data|Error|Exception|not found', re.I)
+
+
+def fetch_error(lines):
+    """': ' and duplicity's first error line (with the next when it ends in ':'), or ''."""
+    for index, line in enumerate(lines):
+        if FETCH_ERROR.search(line):
+            text = line.strip()
+            if text.endswith(':') and index + 1 < len(lines):
+                text += ' ' + lines[index + 1].strip()
+            return ': ' + text
+    return ''
+
+
+class DrillFailed(Exception):
+    """The drill cannot go on; the message says why."""
+
+
+class Drill:
+    """One restore drill of a profile (offsite_drill decides, this does the I/O)."""
+
+    def __init__(self, run, dry_run=False, rng=None):
+        self.run = run
+        self.settings = run.settings
+        self.drill = run.settings['drill']
+        self.dry_run = dry_run
+        self.rng = rng or __import__('random').SystemRandom()
+        self.state_path = offsite_drill.state_path(self.settings['state_dir'], run.profile)
+        self.state = offsite_metrics.read_state(self.state_path) or {}
+        self.table = None
+        self.result = {}
+
+    def say(self, text):
+        self.run.say('drill: ' + text)
+
+    def targets(self):
+        """What the drill reads: [(id prefix, duply target, bucket folder, source)]; a split
+        profile has one per unit, as the backup made them."""
+        folder = restore_selection.normalise_prefix(self.drill['prefix'])
+        split = self.settings['split']
+        if not split:
+            return [('', self.run.profile, folder, self.drill['source'])]
+        try:
+            units = duplicity_units.prepare(self.run.profile_dir, self.settings['run_dir'], split['source'],
+                                            split['depth'], split['order'])
+        except (OSError, ValueError) as exc:
+            raise DrillFailed('cannot split %s into units: %s' % (split['source'], exc)) from exc
+        return [(unit.label + ': ', unit.profile_dir, folder + unit.slug + '/', unit.source) for unit in units]
+
+    def bucket_view(self, client):
+        """(objects, states, inventory) of everything under the profile's prefix."""
+        drill = self.drill
+        folder = restore_selection.normalise_prefix(drill['prefix'])
+        try:
+            entries = restore_requests.list_objects(client, drill['bucket'], folder)
+        except s3_engine.ListingError as exc:
+            raise DrillFailed('cannot list s3://%s/%s: %s' % (drill['bucket'], folder, exc)) from exc
+        inventory = restore_selection.inventory(entries)
+        mine = [entry for key, entry in inventory.objects.items() if key not in inventory.other]
+        states, dummy = restore_requests.classify_all(client, drill['bucket'], mine)
+        return inventory.objects, states, inventory
+
+    def manifests(self, target, chain):
+        """{set key: parse_manifest() or why not} for the chain's sets, from duply's local archive."""
+        archive = offsite_metrics.local_archive(self.settings['archive_dir'], target)
+        local = {}
+        try:
+            names = os.listdir(archive)
+        except OSError as exc:
+            names = []
+            self.say('cannot read the local archive %s: %s' % (archive, exc.strerror or exc))
+        for name in names:
+            parsed = duplicity_names.parse(name)
+            if parsed is not None and parsed.category == 'manifest' and not parsed.partial and parsed.encoding is None:
+                local[parsed.set_key] = os.path.join(archive, name)
+        out = {}
+        for backup_set in chain.sets:
+            path = local.get(backup_set.key)
+            if path is None:
+                out[backup_set.key] = 'not in the local archive %s' % archive
+                continue
+            try:
+                with open(path, 'rb') as handle:
+                    out[backup_set.key] = offsite_drill.parse_manifest(handle.read())
+            except (OSError, ValueError) as exc:
+                out[backup_set.key] = '%s: %s' % (os.path.basename(path), exc)
+        return out
+
+    def candidates(self, inventory, states):
+        """{file id: (duply target, path, source path, volume keys)} of every target's latest chain.
+
+        Raises DrillFailed with every problem of the chains' metadata.
+        """
+        out, problems = {}, []
+        for tag, target, folder, source in self.targets():
+            grouping = inventory.groupings.get(folder)
+            if grouping is None:
+                problems.append('no duplicity backup under s3://%s/%s' % (self.drill['bucket'], folder))
+                continue
+            found = offsite_drill.check_chain(grouping, states, None, folder)
+            if found:
+                problems.extend(found)
+                continue
+            code, lines = self.run.duply(target, ['list'], echo=False)
+            if code != 0:
+                for line in lines[-20:]:
+                    self.run.log(line)
+                problems.append('duply list of %s exited with %d' % (folder, code))
+                continue
+            chain = offsite_drill.latest_chain(grouping)
+            manifests = self.manifests(target, chain)
+            found = offsite_drill.check_chain(grouping, states, manifests, folder)
+            if found:
+                problems.extend(found)
+                continue
+            sets = offsite_drill.chain_sets(chain)
+            count = 0
+            for path in offsite_drill.leaves(offsite_drill.listed_paths(lines)):
+                full = os.path.join(source, path)
+                keys = offsite_drill.needed_volumes(sets, manifests, path)
+                # Empty directories prove little: leave out what is a directory in the source now.
+                if keys and not (os.path.isdir(full) and not os.path.islink(full)):
+                    out[tag + path] = (target, path, full, keys)
+                    count += 1
+            self.say('%s: chain of %s, %d set(s), metadata readable and complete; %d file(s) listed' % (
+                folder, chain.full.end_time, len(sets), count))
+        if problems:
+            raise DrillFailed('the chain cannot be restored: ' + '; '.join(problems))
+        return out
+
+    def request(self, client, keys, states, objects):
+        """RestoreObject for keys at the drill's tier; raises DrillFailed when one is refused."""
+        drill = self.drill
+        outcomes = restore_requests.restore_objects(
+            client, drill['bucket'], [(key, states[key]['archive_tier']) for key in keys], drill['days'], drill['tier'])
+        failed = sorted('%s: %s' % (key, why) for key, (outcome, why) in outcomes.items() if outcome == 'failed')
+        if failed:
+            raise DrillFailed('S3 refused to restore %d object(s): %s' % (len(failed), '; '.join(failed[:3])))
+        self.say('requested %d archived volume(s), %s, at the %s tier for %d day(s)' % (
+            len(keys), iec(sum(objects[key]['size'] for key in keys)), drill['tier'], drill['days']))
+
+    def sample(self, client, objects, states, files):
+        """The file ids to restore now, or None when the drill waits for restores."""
+        drill = self.drill
+        needs = dict((name, entry[3]) for name, entry in files.items())
+        pending = self.state.get('pending')
+        if pending:
+            chosen = [name for name in pending['files'] if name in needs]
+            keys = sorted(set(key for name in chosen for key in needs[name]))
+            waiting = [key for key in keys if states[key]['state'] == 'restore_in_progress']
+            archived = [key for key in keys if states[key]['state'] == 'archived']
+            since = time.strftime('%Y-%m-%d %H:%M', time.localtime(pending['since']))
+            if chosen and waiting:
+                self.say('pending since %s: %d of %d volume(s) are still being restored' % (since, len(waiting), len(keys)))
+                return None
+            if chosen and archived and not self.dry_run:
+                self.say('pending: %d volume(s) are archived again; requesting them again' % len(archived))
+                self.request(client, archived, states, objects)
+                return None
+            if chosen:
+                self.say('the %d file(s) requested on %s are readable now' % (len(chosen), since))
+                self.result.update(cost_usd=pending.get('cost_usd', 0.0))
+                return chosen
+        choice = offsite_drill.choose(sorted(needs), needs, objects, states, drill, self.rng)
+        self.say('sample: %d of %d file(s); reading %s of volumes; %d archived volume(s) (%s) to restore, '
+                 'estimated $%.6f at the %s tier (budget: %d files, %s, $%.2f; prices %s, %s)' % (
+                     len(choice.files), len(needs), iec(choice.read_bytes), len(choice.request),
+                     iec(choice.request_bytes), choice.cost_usd, drill['tier'], drill['files'],
+                     iec(drill['max_bytes']), drill['max_cost_usd'], restore_estimate.PRICES_AS_OF,
+                     restore_estimate.PRICE_REGION))
+        if self.dry_run:
+            for name in choice.files:
+                archived = [key for key in needs[name] if states[key]['state'] not in offsite_drill.READABLE]
+                tell('would check %s (%s)' % (name, 'needs %d archived volume(s)' % len(archived) if archived else 'readable now'))
+            for why in choice.skipped[:10]:
+                tell('left out %s' % why)
+            return None
+        if not choice.files:
+            raise DrillFailed('no file fits the budget, nothing was requested: %s' % (
+                '; '.join(choice.skipped[:3]) or 'the backup lists no file'))
+        if choice.request:
+            self.request(client, list(choice.request), states, objects)
+            self.state['pending'] = {'since': time.time(), 'files': list(choice.files), 'keys': list(choice.request),
+                                     'cost_usd': choice.cost_usd}
+            self.say('pending: the drill finishes on a run after the volumes are restored')
+            return None
+        self.result.update(cost_usd=0.0)
+        return list(choice.files)
+
+    def restore(self, files, chosen):
+        """Restore each chosen file into a private directory and compare it; the failures."""
+        failures = []
+        self.table = ['%-8s %s' % ('RESULT', 'FILE')]
+        checked = size = 0
+        tmp = tempfile.mkdtemp(prefix='offsite-drill-', dir=self.settings['run_dir'])
+        try:
+            for index, name in enumerate(chosen):
+                target, path, source, dummy = files[name]
+                restored = os.path.join(tmp, str(index))
+                code, lines = self.run.duply(target, ['fetch', path, restored], echo=False)
+                if code != 0:
+                    for line in lines[-20:]:
+                        self.run.log(line)
+                    verdict, detail = 'FAILED', 'duply fetch exited with %d%s' % (code, fetch_error(lines))
+                else:
+                    verdict, detail = offsite_drill.compare(source, restored)
+                if verdict in ('ok', 'changed'):
+                    checked += 1
+                    try:
+                        size += os.lstat(restored).st_size
+                    except OSError:
+                        pass
+                else:
+                    failures.append('%s: %s' % (name, detail))
+                self.table.append('%-8s %s (%s)' % (verdict, name, detail))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.result.update(files=checked, bytes=size)
+        return failures
+
+    def go(self):
+        """The drill; its exit code (OK for a pass), or None while it waits for restores."""
+        try:
+            environment = profile_environment(self.run.profile_dir)
+            client = s3_client(self.drill, environment)
+        except ImportError:
+            raise DrillFailed('boto3 is missing: install python3-boto3') from None
+        objects, states, inventory = self.bucket_view(client)
+        files = self.candidates(inventory, states)
+        chosen = self.sample(client, objects, states, files)
+        if chosen is None:
+            return None
+        failures = self.restore(files, chosen)
+        for line in self.table:
+            self.run.log(line)
+        if failures:
+            raise DrillFailed('%d of %d file(s) did not restore as backed up: %s' % (
+                len(failures), len(chosen), '; '.join(failures[:5])))
+        return OK
+
+    def record(self, code, began):
+        """The drill's state and metrics; pending stays until a drill finishes."""
+        ended = time.time()
+        if code is not None:
+            self.state.pop('pending', None)
+            self.state.update(last_end=ended, last_ok=code == OK, last_code=code, files=self.result.get('files', 0),
+                              bytes=self.result.get('bytes', 0))
+            if 'cost_usd' in self.result:
+                self.state['cost_usd'] = self.result['cost_usd']
+            if code == OK:
+                self.state['last_success'] = ended
+        self.state['last_start'] = began
+        try:
+            offsite_metrics.write_atomic(self.state_path, json.dumps(self.state, indent=2, sort_keys=True) + '\n',
+                                         mode=0o600)
+            if self.settings['metrics_dir']:
+                offsite_metrics.write_atomic(drill_metrics_path(self.settings['metrics_dir'], self.run.profile),
+                                             offsite_drill.render_metrics(self.run.profile, self.state))
+        except OSError as exc:
+            self.run.note('cannot record the drill: %s' % exc)
+
+
+def drill(run, dry_run=False):
+    """A drill of run's profile under the lock the caller holds: report, record; its exit code."""
+    settings, profile = run.settings, run.profile
+    start, began = time.strftime('%Y-%m-%d %H:%M'), time.time()
+    run.runlog = []
+    one = Drill(run, dry_run)
+    one.say('start on %s%s' % (settings['host_label'], ' (dry run: nothing is requested or restored)' if dry_run else ''))
+    try:
+        code = one.go()
+    except DrillFailed as exc:
+        one.say('FAILED: %s' % exc)
+        code = FAILED
+    except (OSError, ValueError, RuntimeError) as exc:
+        one.say('FAILED: %s: %s' % (type(exc).__name__, exc))
+        code = FAILED
+    if dry_run:
+        return OK if code is None else code
+    elapsed = int(time.time() - began)
+    if code is None:
+        one.record(None, began)
+        tell('offsite-backup drill %s: pending, see %s' % (profile, run.log_path))
+        return OK
+    one.say('end, exit code %d after %ds' % (code, elapsed))
+    mail_code, missing = None, False
+    if mail_due(settings['mail'], code):
+        mail_code, missing = run.send(build_mail(profile, settings, code, start, elapsed, run.runlog, one.table,
+                                                 what='drill'))
+    code, lost = final_code(code, mail_code, missing, settings['sendmail'])
+    if lost:
+        run.note(lost)
+    if code != OK:
+        info = monitor_run(run, began)
+        info.update(what='drill', exit_code=code, duration=elapsed, log=run.runlog,
+                    summary=summary(profile, settings['host_label'], code, elapsed, 'Drill of profile'))
+        # Heartbeat checks (healthchecks) follow the backups; a drill only alerts.
+        offsite_monitors.notify([m for m in settings['monitors'] if m['kind'] != 'healthchecks'], 'failure', info,
+                                run.note, timeout=settings['monitor_timeout'])
+    one.record(code, began)
+    tell('offsite-backup drill %s: %s' % (profile, 'passed' if code == OK else 'FAILED, see %s' % run.log_path))
+    return code
+
+
 def main(argv, lib_dir):
     """One run of the profile argv names, or the status command; the exit code."""
     os.umask(0o077)
     if argv[:1] == ['status']:
         return offsite_status.main(argv[1:], read_config_dir(lib_dir), load)
+    command, dry_run = None, False
+    if argv[:1] == ['drill']:
+        command, argv = 'drill', argv[1:]
+        dry_run = '--dry-run' in argv
+        argv = [arg for arg in argv if arg != '--dry-run']
     if len(argv) != 1 or not valid_profile_name(argv[0]):
-        tell('usage: offsite-backup PROFILE | offsite-backup status [PROFILE] [--json]')
+        tell('usage: offsite-backup PROFILE | offsite-backup drill PROFILE [--dry-run] | '
+             'offsite-backup status [PROFILE] [--json]')
         return USAGE
     profile = argv[0]
     try:
@@ -504,8 +868,13 @@ def main(argv, lib_dir):
     except (OSError, ValueError) as exc:
         tell('offsite-backup: profile %s: %s' % (profile, exc))
         return USAGE
+    if command == 'drill' and not settings['drill']:
+        tell('offsite-backup: profile %s has no drill settings (set its drill in the duply role)' % profile)
+        return USAGE
     for path in (settings['log_dir'], settings['lock_dir']):
         os.makedirs(path, exist_ok=True)
+    if command == 'drill':
+        os.makedirs(settings['run_dir'], exist_ok=True)
     run = Run(profile, settings, profile_dir)
     lock_path = os.path.join(settings['lock_dir'], profile + '.lock')
     lock = take_lock(lock_path, settings['lock_wait'])
@@ -515,6 +884,8 @@ def main(argv, lib_dir):
         tell('offsite-backup: %s' % msg)
         return LOCKED
     with lock:
+        if command == 'drill':
+            return drill(run, dry_run)
         start = time.strftime('%Y-%m-%d %H:%M')
         began = time.time()
         offsite_monitors.notify(settings['monitors'], 'start', monitor_run(run, began), run.note,
@@ -534,4 +905,10 @@ def main(argv, lib_dir):
             run.note(lost)
             tell('offsite-backup %s: %s' % (profile, lost))
         finish(run, began, code, report_sent, lost)
+        # A due drill follows a successful backup under the same lock: never during one.
+        if settings['drill'] and code == OK and offsite_drill.due(
+                offsite_metrics.read_state(offsite_drill.state_path(settings['state_dir'], profile)) or {},
+                settings['drill']['every_days'], time.time()):
+            os.makedirs(settings['run_dir'], exist_ok=True)
+            drill(run)
     return code

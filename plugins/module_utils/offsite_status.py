@@ -27,9 +27,10 @@ import sys
 import time
 
 if __name__.startswith('ansible_collections.'):
-    from ansible_collections.offsite.backup.plugins.module_utils import offsite_metrics
+    from ansible_collections.offsite.backup.plugins.module_utils import offsite_drill, offsite_metrics
     from ansible_collections.offsite.backup.plugins.module_utils.duply_schedule import cron_values
 else:  # on the host this file is a top-level module beside offsite_metrics.py
+    import offsite_drill  # pylint: disable=import-error
     import offsite_metrics  # pylint: disable=import-error
     from duply_schedule import cron_values  # pylint: disable=import-error
 
@@ -146,7 +147,7 @@ def systemd_next_elapse(timer_unit, systemd_dir='/run/systemd/system'):
     return None
 
 
-def row(profile, settings, state, since, now, next_elapse=None):
+def row(profile, settings, state, since, now, next_elapse=None, drill_state=None):
     """A profile's status as data (the JSON of one profile); next_elapse: systemd's next start."""
     fields = settings.get('schedule') or {}
     schedule = Schedule(fields) if fields else None
@@ -168,6 +169,7 @@ def row(profile, settings, state, since, now, next_elapse=None):
         'sets': state.get('sets'),
         'last_report_sent': state.get('report_sent'),
         'overdue': overdue(state, schedule, settings.get('overdue_grace', 0), since, now),
+        'drill': offsite_drill.status(settings.get('drill'), drill_state or {}, now),
     }
 
 
@@ -181,8 +183,19 @@ def table(rows, now):
         success = ('%s ago' % age(now - item['last_success'])) if item['last_success'] else 'never'
         lines.append((LINE % (item['profile'], _when(item['last_run_start']), item['result'], success,
                               _when(item['next_run']), '-' if item['chains'] is None else item['chains'],
-                              'OVERDUE' if item['overdue'] else '')).rstrip())
+                              ' '.join(flags(item)))).rstrip())
     return lines
+
+
+def flags(item):
+    """The last column: OVERDUE, DRILL PENDING, DRILL FAILED."""
+    out = ['OVERDUE'] if item['overdue'] else []
+    drill = item.get('drill') or {}
+    if drill.get('pending'):
+        out.append('DRILL PENDING')
+    elif drill.get('last_ok') is False:
+        out.append('DRILL FAILED')
+    return out
 
 
 def profiles_in(config_dir):
@@ -215,7 +228,8 @@ def main(argv, config_dir, load, out=sys.stdout, err=sys.stderr, now=None, next_
             settings, profile_dir = load(profile, config_dir)
             since = os.stat(os.path.join(profile_dir, 'runner.json')).st_mtime
             state = offsite_metrics.read_state(offsite_metrics.state_path(settings['state_dir'], profile))
-            rows.append(row(profile, settings, state, since, now, next_elapse(settings.get('timer'))))
+            drill_state = offsite_metrics.read_state(offsite_drill.state_path(settings['state_dir'], profile))
+            rows.append(row(profile, settings, state, since, now, next_elapse(settings.get('timer')), drill_state))
         except (OSError, ValueError) as exc:
             err.write('offsite-backup status: profile %s: %s\n' % (profile, exc))
             return USAGE

@@ -405,3 +405,39 @@ def test_one_message_per_problem_in_field_order():
 def test_bucket_need_errors_by_host():
     good = view(one())['bucket_needs']
     assert bucket_need_errors({'pi': good, 'nas': 'x'}) == ['nas: duply_bucket_needs must be a list, not str']
+
+
+# --- drills ----------------------------------------------------------------------------
+
+
+def test_drills_are_off_unless_enabled_and_merge_over_the_role_setting():
+    got = view(one(), one(name='photos', source='/srv/photos', drill={'files': 5}),
+               one(name='music', source='/srv/music', drill={'enabled': False}), drill={'enabled': True, 'files': 9})
+    assert got['errors'] == []
+    assert got['effective']['docs']['drill'] == {'files': 9, 'bucket': 'family-backups', 'prefix': 'pi/docs',
+                                                 'endpoint_url': '', 'region': '', 'source': '/srv/docs'}
+    assert got['effective']['photos']['drill']['files'] == 5
+    assert got['effective']['music']['drill'] is None
+    assert got['drill_profiles'] == ['docs', 'photos']
+    assert view(one())['effective']['docs']['drill'] is None
+
+
+def test_templated_numbers_are_taken_as_numbers():
+    got = view(one(drill={'enabled': True, 'every_days': '7', 'max_cost_usd': '0.5'}))
+    assert got['errors'] == [] and got['effective']['docs']['drill']['every_days'] == 7
+    assert got['effective']['docs']['drill']['max_cost_usd'] == 0.5
+
+
+@pytest.mark.parametrize('drill, message', [
+    ({'enabled': True, 'tier': 'Slow'}, "duply_profiles[0] (docs).drill: tier must be one of Bulk, Standard, Expedited, not 'Slow'"),
+    ({'enabled': True, 'files': 0}, 'duply_profiles[0] (docs).drill: files must be 1 or more'),
+    ({'enabled': True, 'colour': 'red'}, 'duply_profiles[0] (docs).drill has an unknown key colour'),
+    ({'enabled': 'yes'}, 'duply_profiles[0] (docs).drill.enabled must be true or false'),
+])
+def test_bad_drills_say_what_to_fix(drill, message):
+    assert errors_of(one(drill=drill)) == [message]
+
+
+def test_drill_is_the_runners_command_not_a_profile_name():
+    assert errors_of(one(name='drill')) == [
+        "duply_profiles[0] (drill).name 'drill' is the runner's command (offsite-backup drill): choose another"]

@@ -70,7 +70,7 @@ def test_webhook_document():
     _url, headers, body = mon.build({'kind': 'webhook', 'url': 'https://h/x'}, 'failure', RUN)
     doc = json.loads(body)
     assert headers['Content-Type'] == 'application/json'
-    assert doc == {'event': 'failure', 'profile': 'photos', 'host': 'pi', 'result': 'failure', 'start': 1000,
+    assert doc == {'event': 'failure', 'run': 'backup', 'profile': 'photos', 'host': 'pi', 'result': 'failure', 'start': 1000,
                    'exit_code': 1, 'duration_seconds': 12, 'uploaded_bytes': 2048, 'units': RUN['units']}
     start = json.loads(mon.build({'kind': 'webhook', 'url': 'https://h/x'}, 'start', RUN)[2])
     assert start['result'] == 'running' and start['exit_code'] is None

@@ -40,7 +40,7 @@ def _host_library():
         text = handle.read()
     call = text[text.index("lookup('offsite.backup.host_library'"):]
     call = call[:call.index('wantlist=True')]
-    return [name + '.py' for name in re.findall(r"'([a-z_]+)'", call)]
+    return [name + '.py' for name in re.findall(r"'([a-z0-9_]+)'", call)]
 
 
 LIBRARY = _host_library()
@@ -642,3 +642,16 @@ def test_split_metrics_per_unit(split_host):
     units = [line for line in text.splitlines() if line.startswith('offsite_backup_unit_last_run_exit_code{')]
     assert len(units) == 4 and all(line.endswith(' 0') for line in units)
     assert 'offsite_backup_last_run_uploaded_bytes{profile="share"} %d' % (4 * 2048) in text
+
+
+def test_fetch_error_names_duplicitys_reason_and_the_volume():
+    lines = ['Start duply v2.5.5', 'Invalid data - SHA1 hash mismatch for file:',
+             ' archive-duplicity-full.20261203T064312Z.vol1.difftar.gpg', ' Calculated hash: e550']
+    assert runner.fetch_error(lines) == (': Invalid data - SHA1 hash mismatch for file: '
+                                         'archive-duplicity-full.20261203T064312Z.vol1.difftar.gpg')
+    assert runner.fetch_error(['all fine']) == ''
+
+
+def test_drill_usage_and_a_profile_without_drills(tmp_path):
+    assert runner.main(['drill'], str(tmp_path)) == runner.USAGE
+    assert runner.main(['drill', 'a', 'b'], str(tmp_path)) == runner.USAGE
