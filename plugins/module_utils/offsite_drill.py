@@ -22,9 +22,10 @@ import stat
 import typing as t
 
 if __name__.startswith('ansible_collections.'):
-    from ansible_collections.offsite.backup.plugins.module_utils import restore_estimate
+    from ansible_collections.offsite.backup.plugins.module_utils import offsite_metrics, restore_estimate
     from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import set_is_complete
 else:  # on the host this file is a top-level module beside the others
+    import offsite_metrics  # pylint: disable=import-error
     import restore_estimate  # pylint: disable=import-error
     from restore_selection import set_is_complete  # pylint: disable=import-error
 
@@ -227,17 +228,15 @@ def cost_of(keys, objects, states, tier, days):
     """USD to restore keys from their archive tiers at tier for days (retrieval, requests, copies), or
     None when the tier cannot restore one of them."""
     items = [(states[key]['archive_tier'], objects[key]['size']) for key in keys]
-    if not items:
-        return 0.0
-    estimate = restore_estimate.estimate(items, days)
-    if not estimate[tier]['available']:
+    prices = restore_estimate.PRICES
+    if any(tier not in prices[name] for name, dummy in items):
         return None
-    # Not estimate()'s rounded figures: a budget of 0 must refuse even a tiny retrieval.
-    prices = estimate['prices']
+    # From the price table, not estimate()'s rounded figures: a budget of 0 must refuse even
+    # a tiny retrieval.
     total = sum(size / restore_estimate.GIB * prices[name][tier]['per_gb'] + prices[name][tier]['per_1000_requests'] / 1000.0
                 for name, size in items)
     copies = sum(size for name, size in items if not name.startswith('IT_'))
-    return total + copies / restore_estimate.GIB * estimate['restored_copy_per_gb_month'] * days / 30.0
+    return total + copies / restore_estimate.GIB * restore_estimate.RESTORED_COPY_PER_GB_MONTH * days / 30.0
 
 
 def choose(candidates, needs, objects, states, settings, rng):
@@ -353,17 +352,9 @@ METRICS = (
 )
 
 
-def render_metrics(profile, state, prefix='offsite_backup_'):
+def render_metrics(profile, state):
     """The Prometheus text of a profile's drill state."""
     values = dict(state, pending_flag=bool(state.get('pending')))
-    label = 'profile="%s"' % profile.replace('\\', '\\\\').replace('"', '\\"')
-    out = []
-    for key, name, text in METRICS:
-        value = values.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            value = int(value)
-        out += ['# HELP %s%s %s' % (prefix, name, text), '# TYPE %s%s gauge' % (prefix, name),
-                '%s%s{%s} %s' % (prefix, name, label, repr(float(value)) if isinstance(value, float) else int(value))]
-    return '\n'.join(out) + '\n'
+    label = 'profile="%s"' % offsite_metrics.escape(profile)
+    return '\n'.join(line for key, name, text in METRICS
+                     for line in offsite_metrics.gauge(name, text, [(label, values.get(key))])) + '\n'

@@ -159,7 +159,8 @@ def read_state(path):
     return state if isinstance(state, dict) else None
 
 
-def _escape(value):
+def escape(value):
+    """A label value as the text format quotes it."""
     return str(value).replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
 
 
@@ -169,17 +170,22 @@ def _value(value):
     return repr(float(value)) if isinstance(value, float) else str(int(value))
 
 
+def gauge(name, text, samples):
+    """The lines of one gauge family: HELP, TYPE and its (labels, value) samples that are not None."""
+    samples = [(labels, value) for labels, value in samples if value is not None]
+    if not samples:
+        return []
+    return (['# HELP %s%s %s' % (PREFIX, name, text), '# TYPE %s%s gauge' % (PREFIX, name)]
+            + ['%s%s{%s} %s' % (PREFIX, name, labels, _value(value)) for labels, value in samples])
+
+
 def render(state):
     """The Prometheus text exposition of a profile's state."""
-    profile = _escape(state['profile'])
+    profile = escape(state['profile'])
     out = []
 
     def family(name, text, samples):
-        samples = [(labels, value) for labels, value in samples if value is not None]
-        if samples:
-            out.append('# HELP %s%s %s' % (PREFIX, name, text))
-            out.append('# TYPE %s%s gauge' % (PREFIX, name))
-            out.extend('%s%s{%s} %s' % (PREFIX, name, labels, _value(value)) for labels, value in samples)
+        out.extend(gauge(name, text, samples))
 
     for key, name, text in METRICS:
         family(name, text, [('profile="%s"' % profile, state.get(key))])
@@ -188,7 +194,7 @@ def render(state):
     units = sorted((state.get('units') or {}).items())
     for key, name, text in METRICS:
         family('unit_' + name, 'Per unit of a split profile: ' + text[0].lower() + text[1:],
-               [('profile="%s",unit="%s"' % (profile, _escape(unit)), entry.get(key)) for unit, entry in units])
+               [('profile="%s",unit="%s"' % (profile, escape(unit)), entry.get(key)) for unit, entry in units])
     return '\n'.join(out) + '\n'
 
 
