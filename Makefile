@@ -26,7 +26,7 @@ export ANSIBLE_PYTHON_INTERPRETER ?= auto_silent
 OS_PACKAGES := debootstrap qemu-user-static binfmt-support gnupg rsync git python3-venv shellcheck openssl systemd-container
 # make test splits the scenarios over its two lanes so that both end at about the same
 # time (README, Testing): these in the host lane, after lint ...
-MOLECULE_SCENARIOS ?= default unattended tiering restore pip split drill
+MOLECULE_SCENARIOS ?= default unattended tiering restore pip split drill protect
 # ... and these in the controller lane, after sanity, units and integration (arm alone,
 # under emulation, takes about as long as that whole matrix). make molecule-all runs both.
 # arm64 runs on request (make molecule MOLECULE_SCENARIOS=arm64): with it, a cold run on

@@ -30,6 +30,8 @@ against it. Each entry holds:
 - ``split`` (dict or None): ``depth``, ``order`` and ``keep_going`` of a split profile;
   None when the profile is not split.
 - ``source`` (str): the absolute path the profile backs up.
+- ``storage_class`` (str or None): the class the profile's volumes end up in (the
+  transition's or, for the storage_class strategy, the upload's); None for strategy none.
 
 Nothing in an entry is secret: no credentials, passphrases or keys.
 """
@@ -86,6 +88,7 @@ BUCKET_NEED_SCHEMA = {
     'rule': (dict, type(None)),
     'split': (dict, type(None)),
     'source': str,
+    'storage_class': (str, type(None)),
 }
 
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
@@ -463,7 +466,8 @@ def bucket_needs(profiles, effective):
         eff = effective[profile['name']]
         needs.append({'profile': profile['name'], 'bucket': profile.get('bucket'), 'prefix': eff['prefix'],
                       'strategy': eff['tiering'].get('strategy'), 'rule': eff['rule'], 'split': eff['split'],
-                      'source': profile.get('source')})
+                      'source': profile.get('source'),
+                      'storage_class': eff['tiering'].get('storage_class') if eff['tiering'].get('strategy') != 'none' else None})
     return needs
 
 

@@ -7,7 +7,8 @@
 Built on s3_engine (pagination, the thread pool, errors); it retries nothing itself:
 the client does (AWSRetry in the modules, botocore's retry modes elsewhere).
 ``call_args`` are added to every request (``{'aws_retry': True}`` for amazon.aws's
-retrying client)."""
+retrying client). ``version_ids`` ({key: VersionId}) points the requests at one
+version of each key instead of the current one (a rewind's older versions)."""
 
 from __future__ import annotations
 
@@ -38,9 +39,13 @@ def list_objects(client, bucket, prefix='', call_args=None):
             for entry in iter_objects(client, bucket, prefix, call_args)]
 
 
-def head_object(client, bucket, key, call_args=None):
+def _version(version_id):
+    return {'VersionId': version_id} if version_id else {}
+
+
+def head_object(client, bucket, key, call_args=None, version_id=None):
     """HeadObject of one key: dict with storage_class, size, restore, archive_status, or error."""
-    response, exc = call(client.head_object, call_args, Bucket=bucket, Key=key)
+    response, exc = call(client.head_object, call_args, Bucket=bucket, Key=key, **_version(version_id))
     if exc is not None:
         code, status = error_code(exc)
         return {'error': describe_error(exc), 'code': code, 'status': status}
@@ -53,9 +58,11 @@ def head_object(client, bucket, key, call_args=None):
     }
 
 
-def head_objects(client, bucket, keys, concurrency=DEFAULT_CONCURRENCY, call_args=None):
+def head_objects(client, bucket, keys, concurrency=DEFAULT_CONCURRENCY, call_args=None, version_ids=None):
     """HeadObject for every key, concurrently; return {key: head_object() result}."""
-    return dict(run_concurrently(lambda key: head_object(client, bucket, key, call_args), list(keys), concurrency))
+    version_ids = version_ids or {}
+    return dict(run_concurrently(lambda key: head_object(client, bucket, key, call_args, version_ids.get(key)),
+                                 list(keys), concurrency))
 
 
 def restore_request(days, tier, tier_name):
@@ -70,7 +77,7 @@ def restore_request(days, tier, tier_name):
     return request
 
 
-def restore_object(client, bucket, key, days, tier, tier_name=None, call_args=None):
+def restore_object(client, bucket, key, days, tier, tier_name=None, call_args=None, version_id=None):
     """RestoreObject for one key; return (outcome, error text).
 
     ``outcome`` is 'requested' (S3 accepted the request, HTTP 202), 'already_restored'
@@ -78,7 +85,7 @@ def restore_object(client, bucket, key, days, tier, tier_name=None, call_args=No
     (RestoreAlreadyInProgress) or 'failed'.
     """
     response, exc = call(client.restore_object, call_args, Bucket=bucket, Key=key,
-                         RestoreRequest=restore_request(days, tier, tier_name))
+                         RestoreRequest=restore_request(days, tier, tier_name), **_version(version_id))
     if exc is not None:
         code, dummy = error_code(exc)
         if code == 'RestoreAlreadyInProgress':
@@ -89,15 +96,16 @@ def restore_object(client, bucket, key, days, tier, tier_name=None, call_args=No
 
 
 def restore_objects(client, bucket, objects, days=DEFAULT_DAYS, tier=DEFAULT_TIER,
-                    concurrency=DEFAULT_CONCURRENCY, call_args=None):
+                    concurrency=DEFAULT_CONCURRENCY, call_args=None, version_ids=None):
     """RestoreObject for every (key, archive tier) of ``objects``, concurrently.
 
     Returns {key: (outcome, error text)} with restore_object()'s outcomes.
     """
+    version_ids = version_ids or {}
 
     def one(item):
         key, tier_name = item
-        return restore_object(client, bucket, key, days, tier, tier_name, call_args)
+        return restore_object(client, bucket, key, days, tier, tier_name, call_args, version_ids.get(key))
     return dict((item[0], outcome) for item, outcome in run_concurrently(one, list(objects), concurrency))
 
 
@@ -112,10 +120,10 @@ def classify_all(client, bucket, entries, concurrency=DEFAULT_CONCURRENCY, call_
     return dict((entry['key'], classify(entry, heads.get(entry['key']), now)) for entry in entries), len(to_head)
 
 
-def _poll(client, bucket, pending, archived_polls, concurrency, call_args):
+def _poll(client, bucket, pending, archived_polls, concurrency, call_args, version_ids=None):
     """One HeadObject of every pending key: drop the readable ones, count the others."""
     counts = {'in_progress': 0, 'archived': 0, 'errors': 0}
-    for key, head in head_objects(client, bucket, list(pending), concurrency, call_args).items():
+    for key, head in head_objects(client, bucket, list(pending), concurrency, call_args, version_ids).items():
         if head.get('error'):
             pending[key].update(state='unknown', error=head['error'])
             counts['errors'] += 1
@@ -136,7 +144,7 @@ def _poll(client, bucket, pending, archived_polls, concurrency, call_args):
 
 def wait_until_readable(client, bucket, keys, timeout=DEFAULT_WAIT_TIMEOUT, interval=DEFAULT_POLL_INTERVAL,
                         concurrency=DEFAULT_CONCURRENCY, call_args=None, log=None,
-                        clock=time.monotonic, sleep=time.sleep, stuck_polls=3, history_size=100):
+                        clock=time.monotonic, sleep=time.sleep, stuck_polls=3, history_size=100, version_ids=None):
     """Poll HeadObject until every key is readable, ``timeout`` seconds pass, or restores stall.
 
     A key is readable when it is restored or not archived. Each poll reads only the keys
@@ -156,7 +164,7 @@ def wait_until_readable(client, bucket, keys, timeout=DEFAULT_WAIT_TIMEOUT, inte
     started = clock()
     reason = 'readable'
     while pending:
-        counts = _poll(client, bucket, pending, archived_polls, concurrency, call_args)
+        counts = _poll(client, bucket, pending, archived_polls, concurrency, call_args, version_ids)
         elapsed = clock() - started
         entry = dict(counts, poll=len(history) + 1, elapsed=round(elapsed, 1), readable=len(keys) - len(pending))
         history.append(entry)

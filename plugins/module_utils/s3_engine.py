@@ -4,8 +4,9 @@
 
 """The S3 engine layer the restore and tagging engines share.
 
-One implementation of: ListObjectsV2 pagination (iter_objects()), the bounded, windowed
-thread pool (run_concurrently()), the concurrency check (check_concurrency()), and what
+One implementation of: ListObjectsV2 and ListObjectVersions pagination (iter_objects(),
+iter_versions()), the bounded, windowed thread pool (run_concurrently()), the
+concurrency check (check_concurrency()), and what
 an error from the client is (is_client_error(), error_code(), is_retryable(),
 describe_error()).
 
@@ -145,29 +146,66 @@ def run_concurrently(function, items, concurrency):
 
 # ---- pagination ----------------------------------------------------------------------
 
+def _entries(method, params, entries_of, next_params, failure):
+    """Yield the entries of every page of a listing request, following ``next_params``.
+
+    ``entries_of(page)`` gives a page's entries and ``next_params(page)`` the parameters
+    of the next request, or None after the last page. Raises ListingError when a page
+    cannot be read, with ``failure`` (a format string with ``{count}``, the entries
+    already listed) before the error.
+    """
+    count = 0
+    while True:
+        try:
+            page = method(**params)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if not is_client_error(exc):
+                raise
+            raise ListingError('%s: %s' % (failure.replace('{count}', str(count)), describe_error(exc)), exc, count)
+        for entry in entries_of(page):
+            count += 1
+            yield entry
+        following = next_params(page)
+        if following is None:
+            return
+        params.update(following)
+
+
 def iter_objects(client, bucket, prefix='', call_args=None):
     """Yield every object under ``prefix`` as a dict (key, size, storage_class), a ListObjectsV2 page at a time.
 
     ``storage_class`` is the listing's StorageClass (None when the listing leaves it
     out). Raises ListingError when a page cannot be read.
     """
-    params = dict(call_args or {}, Bucket=bucket, Prefix=prefix)
-    count = 0
-    while True:
-        try:
-            page = client.list_objects_v2(**params)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            if not is_client_error(exc):
-                raise
-            raise ListingError('listing s3://%s/%s failed after %d keys: %s' % (
-                bucket, prefix, count, describe_error(exc)), exc, count)
-        for item in page.get('Contents') or ():
-            count += 1
-            yield {'key': item['Key'], 'size': int(item.get('Size') or 0), 'storage_class': item.get('StorageClass')}
+    def entries_of(page):
+        return ({'key': item['Key'], 'size': int(item.get('Size') or 0), 'storage_class': item.get('StorageClass')}
+                for item in page.get('Contents') or ())
+
+    def next_params(page):
         token = page.get('NextContinuationToken')
-        if not page.get('IsTruncated') or not token:
-            return
-        params['ContinuationToken'] = token
+        return {'ContinuationToken': token} if page.get('IsTruncated') and token else None
+    return _entries(client.list_objects_v2, dict(call_args or {}, Bucket=bucket, Prefix=prefix),
+                    entries_of, next_params, 'listing s3://%s/%s failed after {count} keys' % (bucket, prefix))
+
+
+def iter_versions(client, bucket, prefix='', call_args=None):
+    """Yield every version and delete marker under ``prefix``, a ListObjectVersions page at a time.
+
+    Each is ListObjectVersions' own dict (Key, VersionId, IsLatest, LastModified, and for
+    versions Size, ETag and StorageClass) with ``DeleteMarker`` True or False added.
+    Raises ListingError when a page cannot be read.
+    """
+    def entries_of(page):
+        for kind, marker in (('Versions', False), ('DeleteMarkers', True)):
+            for item in page.get(kind) or ():
+                yield dict(item, DeleteMarker=marker)
+
+    def next_params(page):
+        if not page.get('IsTruncated'):
+            return None
+        return {'KeyMarker': page.get('NextKeyMarker'), 'VersionIdMarker': page.get('NextVersionIdMarker')}
+    return _entries(client.list_object_versions, dict(call_args or {}, Bucket=bucket, Prefix=prefix),
+                    entries_of, next_params, 'listing the versions of s3://%s/%s failed after {count}' % (bucket, prefix))
 
 
 def call(method, call_args, **kwargs):

@@ -247,14 +247,7 @@ errors:
             "error": "403: An error occurred (403) when calling the HeadObject operation: Forbidden"}]
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import s3_extra_params
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import parse
 from ansible_collections.offsite.backup.plugins.module_utils.offsite_costs import monthly_estimate
@@ -265,13 +258,11 @@ from ansible_collections.offsite.backup.plugins.module_utils.restore_reports imp
 )
 from ansible_collections.offsite.backup.plugins.module_utils.restore_requests import classify_all, list_objects
 from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import inventory, normalise_prefix
+from ansible_collections.offsite.backup.plugins.module_utils.s3_client import CALL_ARGS, connect
 from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
-    AWS_RETRY_CODES,
     DEFAULT_CONCURRENCY,
     ListingError,
 )
-
-CALL_ARGS = {'aws_retry': True}
 
 
 def report(listing, states):
@@ -300,13 +291,7 @@ def main():
     bucket = module.params['bucket']
     prefix = normalise_prefix(module.params['prefix'])
 
-    extra_params = s3_extra_params(module.params)
-    extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=DEFAULT_CONCURRENCY)
-    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(AWS_RETRY_CODES))
-    try:
-        client = module.client('s3', retry_decorator=retry_decorator, **extra_params)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg='Failed to connect to AWS')
+    client = connect(module, DEFAULT_CONCURRENCY)
 
     try:
         listing = list_objects(client, bucket, prefix, CALL_ARGS)

@@ -181,14 +181,7 @@ tagged_sample:
             "previous": null, "value": "false"}]
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import s3_extra_params
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging import (
     DEFAULT_ARCHIVE_VALUE,
@@ -201,23 +194,10 @@ from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging i
     tag_objects,
     validate_tag,
 )
-from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import AWS_RETRY_CODES
+from ansible_collections.offsite.backup.plugins.module_utils.s3_client import CALL_ARGS, connect
 
 
 RESULT_KEYS = ('changed', 'counts', 'failed_objects', 'tagged_sample')
-
-
-def connect(module):
-    """amazon.aws's client, the only retry layer: its retry decorator retries throttling
-    (S3 says SlowDown) and server errors; the engine retries nothing. One connection per
-    worker."""
-    extra_params = s3_extra_params(module.params)
-    extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=module.params['concurrency'])
-    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(AWS_RETRY_CODES))
-    try:
-        return module.client('s3', retry_decorator=retry_decorator, **extra_params)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg='Failed to connect to AWS')
 
 
 def validate(module):
@@ -245,7 +225,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     validate(module)
-    client = connect(module)
+    client = connect(module, module.params['concurrency'])
     try:
         result = tag_objects(
             client,
@@ -256,7 +236,7 @@ def main():
             keep_value=params['keep_value'],
             concurrency=params['concurrency'],
             check_mode=module.check_mode,
-            call_args={'aws_retry': True},
+            call_args=CALL_ARGS,
         )
     except TaggingError as e:
         partial = dict((name, e.result[name]) for name in RESULT_KEYS)

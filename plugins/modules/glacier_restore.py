@@ -329,14 +329,7 @@ wait:
            "archived": 0, "errors": 0}], "history_truncated": true}
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.s3 import s3_extra_params
 
 from ansible_collections.offsite.backup.plugins.module_utils.restore_estimate import (
     DEFAULT_DAYS,
@@ -367,15 +360,14 @@ from ansible_collections.offsite.backup.plugins.module_utils.restore_times impor
     now_utc,
     parse_time,
 )
+from ansible_collections.offsite.backup.plugins.module_utils.s3_client import CALL_ARGS, connect
 from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
-    AWS_RETRY_CODES,
     DEFAULT_CONCURRENCY,
     ListingError,
     check_concurrency,
 )
 
 REQUESTED_LIST_LIMIT = 1000
-CALL_ARGS = {'aws_retry': True}
 
 
 def empty_result():
@@ -423,18 +415,6 @@ def validate(module, result):
     if problems:
         module.fail_json(msg='; '.join(problems), **result)
     return moment
-
-
-def connect(module):
-    """amazon.aws's client, retrying throttling and server errors (the only retry layer)."""
-    params = module.params
-    extra_params = s3_extra_params(params)
-    extra_params['config'] = dict(extra_params.get('config') or {}, max_pool_connections=params['concurrency'])
-    retry_decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(AWS_RETRY_CODES))
-    try:
-        return module.client('s3', retry_decorator=retry_decorator, **extra_params)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg='Failed to connect to AWS')
 
 
 def find_selection(module, client, bucket, prefix, moment, result):
@@ -589,7 +569,7 @@ def main():
     if moment is not None:
         result['duplicity_time'] = duplicity_time(moment)
         result['restore_time_epoch'] = int(result['duplicity_time'])
-    client = connect(module)
+    client = connect(module, module.params['concurrency'])
 
     found, selection = find_selection(module, client, bucket, prefix, moment, result)
     needed = [found.objects[key] for key in selection.keys]

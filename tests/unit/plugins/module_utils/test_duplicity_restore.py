@@ -680,3 +680,26 @@ def test_duplicity_time_selects_what_the_module_selected():
     moment = parse_time('2026-11-02T12:00:00', NOW)
     again = parse_time(dr.duplicity_time(moment), NOW + datetime.timedelta(hours=48))
     assert select(grouping(), again, P).keys == select(grouping(), moment, P).keys
+
+
+def test_requests_name_the_version_when_given():
+    from ansible_collections.offsite.backup.plugins.module_utils import restore_requests
+
+    class Client:
+        def __init__(self):
+            self.calls = []
+
+        def head_object(self, **kwargs):
+            self.calls.append(('head', kwargs))
+            return {'StorageClass': 'DEEP_ARCHIVE', 'ContentLength': 5}
+
+        def restore_object(self, **kwargs):
+            self.calls.append(('restore', kwargs))
+            return {'ResponseMetadata': {'HTTPStatusCode': 202}}
+
+    client = Client()
+    versions = {'k1': 'v1'}
+    restore_requests.head_objects(client, 'b', ['k1', 'k2'], 2, None, versions)
+    restore_requests.restore_objects(client, 'b', [('k1', None), ('k2', None)], 1, 'Bulk', 2, None, versions)
+    named = sorted((kind, kwargs['Key'], kwargs.get('VersionId')) for kind, kwargs in client.calls)
+    assert named == [('head', 'k1', 'v1'), ('head', 'k2', None), ('restore', 'k1', 'v1'), ('restore', 'k2', None)]

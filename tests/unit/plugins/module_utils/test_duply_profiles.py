@@ -209,8 +209,9 @@ def test_bucket_needs_list_present_profiles_and_fit_the_schema():
     assert result['bucket_needs'] == [{
         'profile': 'docs', 'bucket': 'family-backups', 'prefix': 'pi/docs', 'strategy': 'tags',
         'rule': result['effective']['docs']['rule'], 'split': {'depth': 1, 'order': 'name', 'keep_going': True},
-        'source': '/srv/docs'}]
+        'source': '/srv/docs', 'storage_class': 'DEEP_ARCHIVE'}]
     assert set(result['bucket_needs'][0]) == set(BUCKET_NEED_SCHEMA)
+    assert view(one(tiering={'strategy': 'none'}))['bucket_needs'][0]['storage_class'] is None
     assert bucket_need_errors(result['bucket_needs']) == []
 
 

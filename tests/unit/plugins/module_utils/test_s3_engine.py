@@ -147,3 +147,40 @@ def test_run_concurrently_propagates_exceptions():
         return item
     with pytest.raises(TypeError):
         list(engine.run_concurrently(work, range(10), 2))
+
+
+class VersionPages:
+    """ListObjectVersions in pages of two entries, versions and markers mixed."""
+
+    def __init__(self, entries, fail_after=None):
+        self.entries = entries
+        self.fail_after = fail_after
+        self.calls = []
+
+    def list_object_versions(self, Bucket, Prefix='', KeyMarker=None, VersionIdMarker=None, **kwargs):
+        self.calls.append(dict(kwargs, KeyMarker=KeyMarker, VersionIdMarker=VersionIdMarker))
+        start = 0 if KeyMarker is None else int(VersionIdMarker) + 1
+        if self.fail_after is not None and start >= self.fail_after:
+            raise FakeClientError('AccessDenied', 403)
+        page = self.entries[start:start + 2]
+        response = {'Versions': [e for e in page if 'Size' in e], 'DeleteMarkers': [e for e in page if 'Size' not in e],
+                    'IsTruncated': start + 2 < len(self.entries)}
+        if response['IsTruncated']:
+            response['NextKeyMarker'] = page[-1]['Key']
+            response['NextVersionIdMarker'] = str(start + 1)
+        return response
+
+
+def test_versions_pages_are_followed_and_markers_marked():
+    entries = [{'Key': 'p/a', 'VersionId': '0', 'Size': 1}, {'Key': 'p/a', 'VersionId': '1'},
+               {'Key': 'p/b', 'VersionId': '2', 'Size': 2}, {'Key': 'p/c', 'VersionId': '3'},
+               {'Key': 'p/d', 'VersionId': '4', 'Size': 4}]
+    client = VersionPages(entries)
+    found = list(engine.iter_versions(client, 'b', 'p/', {'aws_retry': True}))
+    assert sorted((e['VersionId'], e['DeleteMarker']) for e in found) == [
+        ('0', False), ('1', True), ('2', False), ('3', True), ('4', False)]
+    assert [(c['KeyMarker'], c['VersionIdMarker']) for c in client.calls] == [(None, None), ('p/a', '1'), ('p/c', '3')]
+    assert all(c['aws_retry'] is True for c in client.calls)
+    with pytest.raises(engine.ListingError) as error:
+        list(engine.iter_versions(VersionPages(entries, fail_after=2), 'b', 'p/'))
+    assert error.value.count == 2 and 'versions of s3://b/p/' in str(error.value)
