@@ -387,6 +387,8 @@ def main():
         module.exit_json(**result)
     if waiting:
         if not params['wait']:
+            # Only the restore requests changed anything so far.
+            result['changed'] = result['restores']['requested'] > 0
             module.exit_json(msg='Requested the restore of %d archived versions; run again once they are readable '
                                  'to finish the rewind.' % len(waiting), **result)
         outcome = wait_until_readable(client, bucket, waiting, timeout=params['wait_timeout'],
