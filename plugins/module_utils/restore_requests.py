@@ -15,19 +15,32 @@ from __future__ import annotations
 import time
 
 if __name__.startswith('ansible_collections.'):
-    from ansible_collections.offsite.backup.plugins.module_utils.restore_estimate import DEFAULT_DAYS, DEFAULT_TIER
+    from ansible_collections.offsite.backup.plugins.module_utils.restore_estimate import DEFAULT_DAYS, DEFAULT_TIER, TIERS
     from ansible_collections.offsite.backup.plugins.module_utils.restore_states import (
         classify, needs_head, restore_state, storage_class_of)
     from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
         DEFAULT_CONCURRENCY, call, describe_error, error_code, iter_objects, run_concurrently)
 else:  # imported as top-level modules beside each other (host helpers, benchmarks)
-    from restore_estimate import DEFAULT_DAYS, DEFAULT_TIER  # pylint: disable=import-error
+    from restore_estimate import DEFAULT_DAYS, DEFAULT_TIER, TIERS  # pylint: disable=import-error
     from restore_states import classify, needs_head, restore_state, storage_class_of  # pylint: disable=import-error
     from s3_engine import DEFAULT_CONCURRENCY, call, describe_error, error_code, iter_objects, run_concurrently  # pylint: disable=import-error
 
 
 DEFAULT_WAIT_TIMEOUT = 43200
 DEFAULT_POLL_INTERVAL = 60
+
+
+def request_options():
+    """The argument spec of the options every module that requests restores shares:
+    tier, days, wait, wait_timeout, poll_interval, concurrency."""
+    return dict(
+        tier=dict(type='str', default=DEFAULT_TIER, choices=list(TIERS)),
+        days=dict(type='int', default=DEFAULT_DAYS),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
+        poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
+        concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
+    )
 
 
 def list_objects(client, bucket, prefix='', call_args=None):

@@ -331,18 +331,12 @@ wait:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.offsite.backup.plugins.module_utils.restore_estimate import (
-    DEFAULT_DAYS,
-    DEFAULT_TIER,
-    TIERS,
-    estimate,
-)
+from ansible_collections.offsite.backup.plugins.module_utils.restore_estimate import estimate
 from ansible_collections.offsite.backup.plugins.module_utils.restore_reports import describe_set
 from ansible_collections.offsite.backup.plugins.module_utils.restore_requests import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_WAIT_TIMEOUT,
     classify_all,
     list_objects,
+    request_options,
     restore_objects,
     wait_until_readable,
 )
@@ -361,11 +355,7 @@ from ansible_collections.offsite.backup.plugins.module_utils.restore_times impor
     parse_time,
 )
 from ansible_collections.offsite.backup.plugins.module_utils.s3_client import CALL_ARGS, connect
-from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
-    DEFAULT_CONCURRENCY,
-    ListingError,
-    check_concurrency,
-)
+from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import ListingError, check_concurrency
 
 REQUESTED_LIST_LIMIT = 1000
 
@@ -553,12 +543,7 @@ def main():
         bucket=dict(type='str', required=True),
         prefix=dict(type='str', default=''),
         time=dict(type='str'),
-        tier=dict(type='str', default=DEFAULT_TIER, choices=list(TIERS)),
-        days=dict(type='int', default=DEFAULT_DAYS),
-        wait=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
-        poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
-        concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
+        **request_options()
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     bucket = module.params['bucket']

@@ -206,19 +206,17 @@ from ansible_collections.offsite.backup.plugins.module_utils.offsite_protection 
     rewind_plan,
     window_error,
 )
-from ansible_collections.offsite.backup.plugins.module_utils.restore_estimate import DEFAULT_DAYS, TIERS
 from ansible_collections.offsite.backup.plugins.module_utils.restore_requests import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_WAIT_TIMEOUT,
     head_objects,
+    request_options,
     restore_objects,
     wait_until_readable,
 )
+from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import normalise_prefix
 from ansible_collections.offsite.backup.plugins.module_utils.restore_states import restore_state
 from ansible_collections.offsite.backup.plugins.module_utils.restore_times import now_utc
 from ansible_collections.offsite.backup.plugins.module_utils.s3_client import CALL_ARGS, connect
 from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
-    DEFAULT_CONCURRENCY,
     ListingError,
     call,
     check_concurrency,
@@ -326,18 +324,12 @@ def main():
         prefix=dict(type='str', default=''),
         time=dict(type='str', required=True),
         protect_days=dict(type='int', default=0),
-        tier=dict(type='str', default='Standard', choices=list(TIERS)),
-        days=dict(type='int', default=DEFAULT_DAYS),
-        wait=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
-        poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
-        concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
+        **request_options()
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     bucket = params['bucket']
-    prefix = params['prefix'].strip('/')
-    prefix = prefix + '/' if prefix else ''
+    prefix = normalise_prefix(params['prefix'].lstrip('/'))
     result = dict(changed=False, time=None, protect_days=None, counts=plan_counts([]),
                   restores=dict(requested=0, waiting=[]), complete=False, steps=[], failed_objects=[])
     moment = validate(module, result)
