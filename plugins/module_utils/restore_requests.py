@@ -19,11 +19,12 @@ if __name__.startswith('ansible_collections.'):
     from ansible_collections.offsite.backup.plugins.module_utils.restore_states import (
         classify, needs_head, restore_state, storage_class_of)
     from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
-        DEFAULT_CONCURRENCY, call, describe_error, error_code, iter_objects, run_concurrently)
+        DEFAULT_CONCURRENCY, call, check_concurrency, describe_error, error_code, iter_objects, run_concurrently)
 else:  # imported as top-level modules beside each other (host helpers, benchmarks)
     from restore_estimate import DEFAULT_DAYS, DEFAULT_TIER, TIERS  # pylint: disable=import-error
     from restore_states import classify, needs_head, restore_state, storage_class_of  # pylint: disable=import-error
-    from s3_engine import DEFAULT_CONCURRENCY, call, describe_error, error_code, iter_objects, run_concurrently  # pylint: disable=import-error
+    from s3_engine import (  # pylint: disable=import-error
+        DEFAULT_CONCURRENCY, call, check_concurrency, describe_error, error_code, iter_objects, run_concurrently)
 
 
 DEFAULT_WAIT_TIMEOUT = 43200
@@ -41,6 +42,22 @@ def request_options():
         poll_interval=dict(type='int', default=DEFAULT_POLL_INTERVAL),
         concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
     )
+
+
+def request_option_errors(params):
+    """What is wrong with request_options() values; empty when they are usable."""
+    problems = []
+    if params['days'] < 1:
+        problems.append('days must be at least 1, got %d' % params['days'])
+    if params['poll_interval'] < 1:
+        problems.append('poll_interval must be at least 1 second, got %d' % params['poll_interval'])
+    if params['wait_timeout'] < 0:
+        problems.append('wait_timeout must not be negative, got %d' % params['wait_timeout'])
+    try:
+        check_concurrency(params['concurrency'])
+    except ValueError as e:
+        problems.append(str(e))
+    return problems
 
 
 def list_objects(client, bucket, prefix='', call_args=None):

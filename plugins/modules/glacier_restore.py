@@ -336,6 +336,7 @@ from ansible_collections.offsite.backup.plugins.module_utils.restore_reports imp
 from ansible_collections.offsite.backup.plugins.module_utils.restore_requests import (
     classify_all,
     list_objects,
+    request_option_errors,
     request_options,
     restore_objects,
     wait_until_readable,
@@ -355,7 +356,7 @@ from ansible_collections.offsite.backup.plugins.module_utils.restore_times impor
     parse_time,
 )
 from ansible_collections.offsite.backup.plugins.module_utils.s3_client import CALL_ARGS, connect
-from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import ListingError, check_concurrency
+from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import ListingError
 
 REQUESTED_LIST_LIMIT = 1000
 
@@ -386,17 +387,7 @@ def validate(module, result):
     RV(restore_time_epoch) is that moment.
     """
     params = module.params
-    problems = []
-    if params['days'] < 1:
-        problems.append('days must be at least 1, got %d' % params['days'])
-    if params['poll_interval'] < 1:
-        problems.append('poll_interval must be at least 1 second, got %d' % params['poll_interval'])
-    if params['wait_timeout'] < 0:
-        problems.append('wait_timeout must not be negative, got %d' % params['wait_timeout'])
-    try:
-        check_concurrency(params['concurrency'])
-    except ValueError as e:
-        problems.append(str(e))
+    problems = request_option_errors(params)
     moment = None
     try:
         moment = parse_time(params['time'], now_utc())

@@ -208,6 +208,7 @@ from ansible_collections.offsite.backup.plugins.module_utils.offsite_protection 
 )
 from ansible_collections.offsite.backup.plugins.module_utils.restore_requests import (
     head_objects,
+    request_option_errors,
     request_options,
     restore_objects,
     wait_until_readable,
@@ -219,7 +220,6 @@ from ansible_collections.offsite.backup.plugins.module_utils.s3_client import CA
 from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
     ListingError,
     call,
-    check_concurrency,
     describe_error,
     iter_versions,
     run_concurrently,
@@ -230,14 +230,9 @@ STEP_LIST_LIMIT = 1000
 
 def validate(module, result):
     params = module.params
-    problems = []
-    for name, least in (('days', 1), ('poll_interval', 1), ('wait_timeout', 0), ('protect_days', 0)):
-        if params[name] < least:
-            problems.append('%s must be at least %d, got %d' % (name, least, params[name]))
-    try:
-        check_concurrency(params['concurrency'])
-    except ValueError as e:
-        problems.append(str(e))
+    problems = request_option_errors(params)
+    if params['protect_days'] < 0:
+        problems.append('protect_days must not be negative, got %d' % params['protect_days'])
     moment = None
     try:
         moment = parse_time(params['time'])
