@@ -19,7 +19,7 @@ description:
     V(never) none.
   - The days default to the longest minimum storage duration of the classes the profiles' backups end up in
     (at least 90); fewer days than a class's minimum come with a warning about early-deletion fees.
-positional: _input, protect, protect_days, lock, existing
+positional: _input, protect, protect_days, lock, info_results
 options:
   _input:
     description: The flattened C(duply_bucket_needs) of every host.
@@ -38,16 +38,19 @@ options:
     description: C(mode) (GOVERNANCE or COMPLIANCE) and C(days) of Object Lock's default retention; empty for none.
     type: dict
     required: true
-  existing:
-    description: For each existing bucket, C(versioning) (its status) and C(rules) (its lifecycle rule ids).
-    type: dict
+  info_results:
+    description:
+      - The results of C(amazon.aws.s3_bucket_info) looped over the bucket names, with the facts
+        C(bucket_versioning) and C(bucket_lifecycle_configuration).
+    type: list
+    elements: dict
     required: true
 """
 
 EXAMPLES = r"""
 - name: The plan for the buckets of two hosts
   ansible.builtin.debug:
-    msg: "{{ needs | offsite.backup.bucket_protection('auto', 0, {}, {'family': {'versioning': '', 'rules': []}}) }}"
+    msg: "{{ needs | offsite.backup.bucket_protection('auto', 0, {}, bucket_info.results) }}"
   vars:
     needs: "{{ (hostvars['pi'].duply_bucket_needs + hostvars['nas'].duply_bucket_needs) }}"
 """
@@ -78,12 +81,12 @@ _value:
       elements: str
 """
 
-from ansible_collections.offsite.backup.plugins.module_utils.offsite_protection import bucket_plan
+from ansible_collections.offsite.backup.plugins.module_utils.offsite_protection import bucket_plan, existing_buckets
 
 
-def bucket_protection(needs, protect, protect_days, lock, existing):
+def bucket_protection(needs, protect, protect_days, lock, info_results):
     """Return the protection plan per bucket."""
-    return bucket_plan(needs, protect, int(protect_days or 0), lock or None, existing or {})
+    return bucket_plan(needs, protect, int(protect_days or 0), lock or None, existing_buckets(info_results or []))
 
 
 class FilterModule:

@@ -199,6 +199,22 @@ def protection_errors(protect, protect_days, lock, principals=None):
     return errors
 
 
+def existing_buckets(info_results):
+    """``existing`` for bucket_plan from amazon.aws.s3_bucket_info's looped results (one
+    per bucket name, with bucket_versioning and bucket_lifecycle_configuration facts):
+    only the buckets it found."""
+    existing = {}
+    for result in info_results:
+        found = result.get('buckets') or []
+        if not found:
+            continue
+        versioning = found[0].get('bucket_versioning') or {}
+        lifecycle = found[0].get('bucket_lifecycle_configuration') or {}
+        existing[result['item']] = {'versioning': versioning.get('Status') or '',
+                                    'rules': [rule.get('ID') for rule in lifecycle.get('Rules') or []]}
+    return existing
+
+
 def bucket_plan(needs, protect, protect_days, lock, existing):
     """What protection each bucket gets, from the hosts' needs and what S3 says now.
 
@@ -335,15 +351,15 @@ def rewind_plan(items, when, sources=None):
     return plan
 
 
-def copies_to_check(items, when):
+def copies_to_check(items, plan):
     """Keys whose current version may be an earlier rewind's copy of T's version: the
-    plan would copy them, and the current version has the same size. Their REWIND_SOURCE
-    metadata (HeadObject) decides."""
+    plan (rewind_plan without sources) copies them back, and the current version has the
+    same size. Their REWIND_SOURCE metadata (HeadObject) decides."""
     latest = {}
     for entry in _entries(items):
         if entry['latest'] and not entry['marker']:
             latest[entry['key']] = entry
-    return sorted(step['key'] for step in rewind_plan(items, when)
+    return sorted(step['key'] for step in plan
                   if step['action'] == 'copy_back' and step['key'] in latest and latest[step['key']]['size'] == step['size'])
 
 

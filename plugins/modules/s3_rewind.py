@@ -341,8 +341,10 @@ def main():
         items = list(iter_versions(client, bucket, prefix, CALL_ARGS))
     except ListingError as e:
         module.fail_json_aws(e.cause, msg=str(e), **result)
-    sources = rewind_sources(client, bucket, copies_to_check(items, moment), params['concurrency'])
-    plan = rewind_plan(items, moment, sources)
+    plan = rewind_plan(items, moment)
+    sources = rewind_sources(client, bucket, copies_to_check(items, plan), params['concurrency'])
+    if sources:
+        plan = rewind_plan(items, moment, sources)
     steps = [step for step in plan if step['action'] != 'keep']
     result['counts'] = plan_counts(plan)
     result['steps'] = [dict((k, v) for k, v in step.items() if k != 'markers') for step in steps[:STEP_LIST_LIMIT]]

@@ -13,6 +13,7 @@ from ansible_collections.offsite.backup.plugins.module_utils.offsite_protection 
     RULE_ID,
     bucket_plan,
     copies_to_check,
+    existing_buckets,
     host_policy,
     minimum_days,
     needs_restore,
@@ -214,7 +215,7 @@ def test_a_repeated_rewind_keeps_its_copies():
              v('b', 'b1', 3), v('b', 'b2', 12, latest=True, size=5)]
     assert [s['action'] for s in rewind_plan(items, T)] == ['copy_back', 'copy_back']
     # Only a current version of the same size can be a copy; its metadata says which.
-    assert copies_to_check(items, T) == ['a']
+    assert copies_to_check(items, rewind_plan(items, T)) == ['a']
     assert rewind_plan(items, T, {'a': 'a1'})[0]['action'] == 'keep'
     assert rewind_plan(items, T, {'a': 'a0'})[0]['action'] == 'copy_back'
     # A later rewind time keeps what is current then.
@@ -262,3 +263,14 @@ def test_principal_errors():
         'bucket_iam_principals.pi.name must be the name of the IAM group',
         'bucket_iam_principals.pi has unknown keys: arn']
     assert protection_errors('auto', 0, None, ['pi']) == ["bucket_iam_principals must be a dictionary of host names, not ['pi']"]
+
+
+def test_existing_buckets_from_bucket_info_results():
+    results = [
+        {'item': 'new', 'buckets': []},
+        {'item': 'mine', 'buckets': [{'name': 'mine', 'bucket_versioning': {'Status': 'Enabled'},
+                                      'bucket_lifecycle_configuration': {'Rules': [{'ID': RULE_ID}, {'ID': 'x'}]}}]},
+        {'item': 'bare', 'buckets': [{'name': 'bare', 'bucket_versioning': {}, 'bucket_lifecycle_configuration': None}]},
+    ]
+    assert existing_buckets(results) == {'mine': {'versioning': 'Enabled', 'rules': [RULE_ID, 'x']},
+                                         'bare': {'versioning': '', 'rules': []}}
