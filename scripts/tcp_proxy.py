@@ -3,35 +3,64 @@
 
 Tests point a host at the relay instead of the S3 endpoint, then stop the relay to take
 the endpoint away without losing what the endpoint stores.
+
+--latency-ms D holds every chunk D/2 ms in each direction, so each round trip through the
+relay takes D ms longer, as over a home uplink to S3; chunks are not held back by the ones
+before them, so the relay adds delay, not a bandwidth limit.
 """
 
 import argparse
 import asyncio
 
 
-async def pipe(reader, writer):
+async def pipe(reader, writer, delay):
+    loop = asyncio.get_running_loop()
+    queue = asyncio.Queue()
+
+    async def deliver():
+        while True:
+            due, data = await queue.get()
+            if data is None:
+                return
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            writer.write(data)
+            await writer.drain()
+
+    sender = asyncio.ensure_future(deliver())
     try:
         while True:
             data = await reader.read(65536)
             if not data:
                 break
-            writer.write(data)
-            await writer.drain()
+            if delay:
+                queue.put_nowait((loop.time() + delay, data))
+            else:
+                writer.write(data)
+                await writer.drain()
+        queue.put_nowait((loop.time() + delay, None))
+        await sender
     except (ConnectionError, asyncio.CancelledError):
         pass
     finally:
+        sender.cancel()
         writer.close()
 
 
 async def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--listen", required=True)
     parser.add_argument("--target", required=True)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every round trip (default 0)")
     args = parser.parse_args()
     listen_host, listen_port = args.listen.rsplit(":", 1)
     target_host, target_port = args.target.rsplit(":", 1)
     if listen_host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("tcp_proxy listens on loopback only")
+    if target_host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("tcp_proxy relays to loopback only")
+    delay = max(args.latency_ms, 0.0) / 2000.0
 
     async def handle(client_reader, client_writer):
         try:
@@ -39,7 +68,7 @@ async def main():
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer))
+        await asyncio.gather(pipe(client_reader, upstream_writer, delay), pipe(upstream_reader, client_writer, delay))
 
     server = await asyncio.start_server(handle, listen_host, int(listen_port))
     async with server:

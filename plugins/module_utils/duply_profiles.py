@@ -61,6 +61,9 @@ SPLIT_DEFAULTS = {'depth': 0, 'order': 'name', 'keep_going': True}
 SCHEDULE_FIELDS = ('minute', 'hour', 'day', 'month', 'weekday')
 LOGROTATE_PERIODS = ('daily', 'weekly', 'monthly', 'yearly')
 CRON_DIR = '/etc/cron.d'
+# duplicity's --concurrency (0: upload each volume before making the next). Its own advice
+# is 1 to 4; beyond 16 a Pi only holds more volumes in temp_dir.
+MAX_UPLOAD_CONCURRENCY = 16
 
 # Profile keys and the setting (duply_KEY) each one defaults to; None: no such setting.
 PROFILE_DEFAULTS = (
@@ -75,7 +78,7 @@ PROFILE_DEFAULTS = (
     ('mail', None), ('mail_to', None), ('lock_wait', None), ('heartbeat_url', None),
     ('require_mount', None), ('cron', None), ('schedule', {}), ('logrotate', {}),
     ('pre', ''), ('post', ''), ('split', {}), ('monitors', None), ('overdue_grace', None),
-    ('drill', {}),
+    ('drill', {}), ('upload_concurrency', None), ('temp_dir', None),
 )
 # Words the runner takes as a command, not a profile name: offsite-backup status, drill.
 RESERVED_NAMES = ('status', 'drill')
@@ -192,6 +195,8 @@ def derive(profile, settings, host):
     if auto_minute:
         schedule['minute'] = cron_minute(host, name)
     writable = [_str(settings.get(key)) for key in ('archive_dir', 'log_dir', 'state_dir', 'metrics_dir') if settings.get(key)]
+    if profile.get('temp_dir'):
+        writable.append(_str(profile.get('temp_dir')))
     units = timer(name, schedule, profile.get('cron'), _str(settings.get('service_mgr')), auto_minute, writable)
     logrotate = dict(settings.get('logrotate') or {})
     logrotate.update(profile.get('logrotate') or {})
@@ -314,6 +319,33 @@ def _tiering_errors(at, eff, settings):
     return errors
 
 
+def _upload_errors(at, profile, settings):
+    """upload_concurrency (duplicity's --concurrency, 3.0 and later) and temp_dir."""
+    errors = []
+    concurrency = profile.get('upload_concurrency')
+    if not _DIGITS.match(str(concurrency)) or int(concurrency) > MAX_UPLOAD_CONCURRENCY:
+        errors.append("%s.upload_concurrency must be a whole number from 0 to %d, not '%s'"
+                      % (at, MAX_UPLOAD_CONCURRENCY, _str(concurrency)))
+    elif int(concurrency) > 0:
+        version = _str(settings.get('duplicity_version'))
+        if not version_at_least(version or '0', '3.0'):
+            errors.append(
+                '%s.upload_concurrency %s needs duplicity 3.0 or later (its --concurrency option); this host has '
+                'duplicity %s. Set upload_concurrency to 0, or install duplicity 3 with the duplicity role '
+                '(duplicity_install_method pip, or auto on Debian 13)'
+                % (at, concurrency, version or '(unknown: run the offsite.backup.duplicity role first)'))
+    temp_dir = _str(profile.get('temp_dir'))
+    if temp_dir:
+        source = _str(profile.get('source')).rstrip('/')
+        if not temp_dir.startswith('/') or temp_dir.rstrip('/') == '' or _SHELLY.match(temp_dir):
+            errors.append("%s.temp_dir must be an absolute path other than / without spaces, quotes or shell "
+                          "characters, not '%s'" % (at, temp_dir))
+        elif source and (temp_dir.rstrip('/') + '/').startswith(source + '/'):
+            errors.append("%s.temp_dir '%s' lies inside the source %s: duplicity would back up its own temporary "
+                          "files; choose a directory outside it" % (at, temp_dir, source))
+    return errors
+
+
 def _cost_errors(at, profile, eff):
     """Purges that delete archived volumes before the class's minimum storage duration."""
     tiering = eff['tiering']
@@ -431,6 +463,7 @@ def validate(profiles, effective, settings):
         errors.extend(_runner_errors(at, profile, eff))
         errors.extend(_tiering_errors(at, eff, settings))
         errors.extend(_cost_errors(at, profile, eff))
+        errors.extend(_upload_errors(at, profile, settings))
         errors.extend(_split_errors(at, profile, eff, settings))
         errors.extend(_drill_errors(at, profile, eff, settings))
         errors.extend(_host_errors(at, profile, eff))

@@ -16,7 +16,8 @@ need_errors = NeedsFilters().filters()['duply_bucket_need_errors']
 SETTINGS = {'bucket': 'family-backups', 'gpg_mode': 'symmetric', 'gpg_passphrase': 'pw', 'volume_size': 50,
             'max_full_age': '1M', 'max_age': '6M', 'max_full_backups': 2, 'mail': 'always', 'lock_wait': 0,
             'cron': True, 'tiering': {'strategy': 'none'}, 'schedule': {'hour': '3'},
-            'logrotate': {'period': 'weekly', 'rotate': 8}, 'monitors': [], 'overdue_grace': 6}
+            'logrotate': {'period': 'weekly', 'rotate': 8}, 'monitors': [], 'overdue_grace': 6,
+            'upload_concurrency': 0}
 
 
 def test_filter_returns_the_view_and_its_needs_pass_the_check():

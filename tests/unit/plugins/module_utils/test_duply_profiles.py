@@ -34,7 +34,7 @@ SETTINGS = {
     'cron': True, 'schedule': {'minute': '', 'hour': '3', 'day': '*', 'month': '*', 'weekday': '*'},
     'logrotate': {'period': 'weekly', 'size': '', 'rotate': 8}, 'split': {},
     'archive_file_prefix': 'archive-', 'tag_key': 'glacierable', 'tag_archive_value': 'true',
-    'duplicity_version': '3.0.4',
+    'duplicity_version': '3.0.4', 'upload_concurrency': 0, 'temp_dir': '',
 }
 
 
@@ -305,6 +305,30 @@ AT = 'duply_profiles[0] (docs)'
      AT + '.gpg_public_key must hold the ASCII-armoured public key'),
     (one(gpg_mode='pubkey', gpg_key_id=FPR, gpg_public_key=PUBLIC, gpg_secret_key='nope'), {},
      AT + '.gpg_secret_key must hold an ASCII-armoured secret key, or be empty'),
+    (one(upload_concurrency=-1), {}, AT + ".upload_concurrency must be a whole number from 0 to 16, not '-1'"),
+    (one(upload_concurrency=17), {}, AT + ".upload_concurrency must be a whole number from 0 to 16, not '17'"),
+    (one(upload_concurrency='four'), {}, AT + ".upload_concurrency must be a whole number from 0 to 16, not 'four'"),
+    (one(upload_concurrency=4), {'duplicity_version': '2.2.4'},
+     AT + '.upload_concurrency 4 needs duplicity 3.0 or later (its --concurrency option); this host has duplicity '
+     '2.2.4. Set upload_concurrency to 0, or install duplicity 3 with the duplicity role (duplicity_install_method '
+     'pip, or auto on Debian 13)'),
+    (one(upload_concurrency=1), {'duplicity_version': ''},
+     AT + '.upload_concurrency 1 needs duplicity 3.0 or later (its --concurrency option); this host has duplicity '
+     '(unknown: run the offsite.backup.duplicity role first). Set upload_concurrency to 0, or install duplicity 3 '
+     'with the duplicity role (duplicity_install_method pip, or auto on Debian 13)'),
+    (one(temp_dir='tmp/dup'), {},
+     AT + ".temp_dir must be an absolute path other than / without spaces, quotes or shell characters, not 'tmp/dup'"),
+    (one(temp_dir='/'), {},
+     AT + ".temp_dir must be an absolute path other than / without spaces, quotes or shell characters, not '/'"),
+    (one(temp_dir='/mnt/usb disk'), {},
+     AT + ".temp_dir must be an absolute path other than / without spaces, quotes or shell characters, "
+     "not '/mnt/usb disk'"),
+    (one(temp_dir='/srv/docs/.tmp'), {},
+     AT + ".temp_dir '/srv/docs/.tmp' lies inside the source /srv/docs: duplicity would back up its own temporary "
+     "files; choose a directory outside it"),
+    (one(temp_dir='/srv/docs'), {},
+     AT + ".temp_dir '/srv/docs' lies inside the source /srv/docs: duplicity would back up its own temporary "
+     "files; choose a directory outside it"),
     (one(name='bad name'), {},
      "duply_profiles[0] (bad name).name may only hold letters, digits, '.', '_' and '-', starting with a letter or digit"),
 ])
@@ -318,6 +342,17 @@ def test_valid_edge_values_pass():
                          max_age='1Y2M', tiering={'days': 0}, split={'depth': 0, 'keep_going': 'False'},
                          s3_endpoint_url='http://127.0.0.1:9000', aws_access_key_id='a',
                          aws_secret_access_key='s')) == []
+
+
+def test_upload_concurrency_and_temp_dir_pass_on_duplicity_3():
+    assert errors_of(one(upload_concurrency=4, temp_dir='/mnt/usb/duplicity-tmp'), duplicity_version='3.0.4') == []
+    assert errors_of(one(upload_concurrency='16', temp_dir='/srv/docs-tmp')) == []
+    assert errors_of(one(upload_concurrency=0), duplicity_version='0.8.22') == []
+
+
+def test_the_temp_dir_is_writable_for_the_systemd_unit():
+    result = view(one(temp_dir='/mnt/usb/tmp', schedule={'via': 'systemd'}), service_mgr='systemd')
+    assert '/mnt/usb/tmp' in result['effective']['docs']['units']['read_write_paths']
 
 
 def test_storage_class_with_duplicity_2_passes():
