@@ -8,11 +8,11 @@ classes and restore states."""
 from __future__ import annotations
 
 if __name__.startswith('ansible_collections.'):
-    from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import set_is_complete
+    from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import inventory, set_is_complete
     from ansible_collections.offsite.backup.plugins.module_utils.restore_states import STATES
     from ansible_collections.offsite.backup.plugins.module_utils.restore_times import iso
 else:  # imported as top-level modules beside each other (host helpers, benchmarks)
-    from restore_selection import set_is_complete  # pylint: disable=import-error
+    from restore_selection import inventory, set_is_complete  # pylint: disable=import-error
     from restore_states import STATES  # pylint: disable=import-error
     from restore_times import iso  # pylint: disable=import-error
 
@@ -105,3 +105,24 @@ def describe_chain(folder, chain, objects, states):
     result.update(merge_summaries(sets))
     result['sets'] = sets
     return result
+
+
+def report(listing, states):
+    """duplicity_info's view of a listing: (chains, orphans, number of other objects, totals).
+
+    ``listing`` holds listing entries (dicts with key, size, storage_class); ``states``
+    maps each duplicity object's key to its restore_requests.classify() result.
+    """
+    found = inventory(listing)
+    chains = []
+    orphans = []
+    for folder, grouping in found.groupings.items():
+        for chain in grouping.chains:
+            chains.append(describe_chain(folder, chain, found.objects, states))
+        for backup_set in grouping.orphans:
+            orphan = describe_set(backup_set, found.objects, states)
+            orphan['prefix'] = folder
+            orphans.append(orphan)
+    totals = merge_summaries(chains + orphans)
+    totals.update(chains=len(chains), listed=len(listing))
+    return chains, orphans, len(found.other), totals

@@ -251,35 +251,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import parse
 from ansible_collections.offsite.backup.plugins.module_utils.offsite_costs import monthly_estimate
-from ansible_collections.offsite.backup.plugins.module_utils.restore_reports import (
-    describe_chain,
-    describe_set,
-    merge_summaries,
-)
+from ansible_collections.offsite.backup.plugins.module_utils.restore_reports import report
 from ansible_collections.offsite.backup.plugins.module_utils.restore_requests import classify_all, list_objects
-from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import inventory, normalise_prefix
+from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import normalise_prefix
 from ansible_collections.offsite.backup.plugins.module_utils.s3_client import CALL_ARGS, connect
 from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
     DEFAULT_CONCURRENCY,
     ListingError,
 )
-
-
-def report(listing, states):
-    """chains, orphans and totals of an inventory."""
-    found = inventory(listing)
-    chains = []
-    orphans = []
-    for folder, grouping in found.groupings.items():
-        for chain in grouping.chains:
-            chains.append(describe_chain(folder, chain, found.objects, states))
-        for backup_set in grouping.orphans:
-            orphan = describe_set(backup_set, found.objects, states)
-            orphan['prefix'] = folder
-            orphans.append(orphan)
-    totals = merge_summaries(chains + orphans)
-    totals.update(chains=len(chains), listed=len(listing))
-    return chains, orphans, len(found.other), totals
 
 
 def main():
