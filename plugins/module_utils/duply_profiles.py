@@ -124,6 +124,11 @@ def _str(value):
     return '' if value is None else str(value)
 
 
+def _within(path, parent):
+    """Whether path is parent or lies under it (trailing slashes aside)."""
+    return (path.rstrip('/') + '/').startswith(parent.rstrip('/') + '/')
+
+
 def merge(profiles, settings):
     """Each profile over the role's defaults; a profile's own keys win (a shallow merge)."""
     base = {}
@@ -336,11 +341,11 @@ def _upload_errors(at, profile, settings):
                 % (at, concurrency, version or '(unknown: run the offsite.backup.duplicity role first)'))
     temp_dir = _str(profile.get('temp_dir'))
     if temp_dir:
-        source = _str(profile.get('source')).rstrip('/')
+        source = _str(profile.get('source'))
         if not temp_dir.startswith('/') or temp_dir.rstrip('/') == '' or _SHELLY.match(temp_dir):
             errors.append("%s.temp_dir must be an absolute path other than / without spaces, quotes or shell "
                           "characters, not '%s'" % (at, temp_dir))
-        elif source and (temp_dir.rstrip('/') + '/').startswith(source + '/'):
+        elif source and _within(temp_dir, source):
             errors.append("%s.temp_dir '%s' lies inside the source %s: duplicity would back up its own temporary "
                           "files; choose a directory outside it" % (at, temp_dir, source))
     return errors
@@ -387,7 +392,7 @@ def _host_errors(at, profile, eff):
     errors = []
     mount = _str(profile.get('require_mount'))
     source = _str(profile.get('source'))
-    if mount and not (mount.startswith('/') and (source + '/').startswith(mount.rstrip('/') + '/')):
+    if mount and not (mount.startswith('/') and _within(source, mount)):
         errors.append("%s.require_mount must be an absolute path that holds the source (%s), not '%s'"
                       % (at, source, mount))
     if profile.get('heartbeat_url') and not _URL.match(_str(profile.get('heartbeat_url'))):
