@@ -12,16 +12,18 @@ import sys
 import jinja2
 
 ROLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'roles', 'duply')
-TAG_VARS = {'duply_tag_key': 'offsite-backup', 'duply_tag_archive_value': 'archive', 'duply_tag_keep_value': 'keep'}
+TAG_VARS = {'duply_tag_key': 'offsite-backup', 'duply_tag_archive_value': 'archive', 'duply_tag_keep_value': 'keep',
+            'duply_tag_sweep_days': 7}
 
 
-def render(hook, profile, prefix, split, helper_dir, user_text='echo "hook ran"', endpoint='', region=''):
+def render(hook, profile, prefix, split, helper_dir, user_text='echo "hook ran"', endpoint='', region='',
+           state_dir='/var/lib/offsite-backup'):
     """The text of the hook (pre or post) of a profile whose volumes tier by tags."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, 'templates')),
                              keep_trailing_newline=True, trim_blocks=True)
     env.filters['quote'] = shlex.quote  # ansible's quote filter
     return env.get_template('hook.j2').render(
-        _hook=hook, _hook_profile=profile, duply_helper_dir=helper_dir,
+        _hook=hook, _hook_profile=profile, duply_helper_dir=helper_dir, duply_state_dir=state_dir,
         _duply_effective={profile: {'prefix': prefix, 'tiering': {'strategy': 'tags'}, 'split': split}},
         _duply_by_name={profile: {hook: user_text, 'bucket': 'bucket', 's3_endpoint_url': endpoint,
                                   's3_region': region}},

@@ -30,6 +30,14 @@ What a pass does, for each key (listed under a prefix, or given):
   retry modes in the helper; this file retries nothing) makes the object ``failed``;
   it is never counted as tagged. Any other exception (a programming error) propagates.
 
+With ``newer_than`` (a duplicity time, ``YYYYMMDDTHHMMSSZ``) a pass handles only the
+sets that end after it: objects of older sets are counted as ``skipped_earlier`` and cost
+no request. The result's ``complete_through`` is the end time of the newest set whose
+manifest the listing showed (duplicity uploads a set's manifest after its volumes);
+``next_mark()`` turns it into the ``newer_than`` of the next pass, and ``plan_pass()``
+decides when a pass must be a full sweep instead. Together they make the pass after a
+backup cost requests in proportion to what that backup uploaded, not to the chain.
+
 Every object is handled on its own, so a pass can be interrupted and re-run: what
 was tagged stays tagged, and the next pass only reads it. A pass over a bucket that is
 already tagged makes no writes. Tagging is a read-modify-write of the object's tag
@@ -40,6 +48,7 @@ its change.
 from __future__ import annotations
 
 import re
+import time
 
 if __name__.startswith('ansible_collections.'):
     from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import KINDS, glacierable, parse
@@ -53,14 +62,23 @@ else:  # the host-side helper imports this file as a top-level module beside dup
         describe_error, error_code, is_retryable, iter_objects, run_concurrently)
 
 __all__ = ('ACTIONS', 'ARCHIVED_CLASSES', 'DEFAULT_ARCHIVE_VALUE', 'DEFAULT_CONCURRENCY', 'DEFAULT_KEEP_VALUE',
-           'DEFAULT_TAG_KEY', 'KIND_ACTIONS', 'MAX_CONCURRENCY', 'RETRYABLE_CODES', 'TaggingError', 'desired_value',
-           'describe_error', 'error_code', 'is_retryable', 'new_counts', 'summary', 'tag_objects', 'validate_tag')
+           'DEFAULT_SWEEP_DAYS', 'DEFAULT_TAG_KEY', 'KIND_ACTIONS', 'MAX_CONCURRENCY', 'MAX_SWEEP_DAYS',
+           'RETRYABLE_CODES', 'STATE_VERSION', 'TaggingError', 'desired_value', 'describe_error', 'error_code',
+           'is_retryable', 'new_counts', 'new_state', 'next_mark', 'plan_pass', 'summary', 'tag_objects',
+           'validate_tag')
 
 DEFAULT_TAG_KEY = 'glacierable'
 DEFAULT_ARCHIVE_VALUE = 'true'
 DEFAULT_KEEP_VALUE = 'false'
-ACTIONS = ('tagged', 'already_correct', 'skipped_archived', 'skipped_not_duplicity', 'failed')
-KIND_ACTIONS = ('tagged', 'already_correct', 'skipped_archived', 'failed')
+ACTIONS = ('tagged', 'already_correct', 'skipped_archived', 'skipped_earlier', 'skipped_not_duplicity', 'failed')
+KIND_ACTIONS = ('tagged', 'already_correct', 'skipped_archived', 'skipped_earlier', 'failed')
+
+# A pass after a backup tags only the sets newer than the last complete pass; every
+# DEFAULT_SWEEP_DAYS it reads every object again instead, which catches what a partial
+# set left behind or what someone changed by hand. 0 sweeps on every pass.
+DEFAULT_SWEEP_DAYS = 7
+MAX_SWEEP_DAYS = 365
+STATE_VERSION = 1
 
 # Objects the listing shows in these classes have already been moved (by the rule the
 # tags serve, or by an upload straight to the class): their tags have done their job,
@@ -70,6 +88,7 @@ ARCHIVED_CLASSES = frozenset(('GLACIER', 'DEEP_ARCHIVE'))
 # S3 object tags: key 1 to 128 characters, value 0 to 256, Unicode letters, digits,
 # white space and + - = . _ : / @; keys starting with aws: are reserved.
 _TAG_TEXT = re.compile(r'[\w\s+\-=.:/@]*')
+_DUPLICITY_TIME = re.compile(r'[0-9]{8}T[0-9]{6}Z')
 
 
 class TaggingError(Exception):
@@ -143,7 +162,8 @@ def _tag_one(client, bucket, parsed, tag_key, value, check_mode, call_args):
 
 def tag_objects(client, bucket, keys=None, prefix='',
                 tag_key=DEFAULT_TAG_KEY, archive_value=DEFAULT_ARCHIVE_VALUE, keep_value=DEFAULT_KEEP_VALUE,
-                concurrency=DEFAULT_CONCURRENCY, check_mode=False, call_args=None, sample_size=20):
+                concurrency=DEFAULT_CONCURRENCY, check_mode=False, call_args=None, sample_size=20,
+                newer_than=None):
     """Tag the duplicity objects of a bucket by kind; return a result dict.
 
     ``client`` is an S3 client (get_object_tagging, put_object_tagging and, without
@@ -151,7 +171,8 @@ def tag_objects(client, bucket, keys=None, prefix='',
     ``keys`` is an iterable of object keys; when it is None, every key under ``prefix``
     is listed. ``concurrency`` (1 to 64) bounds the worker threads. ``call_args`` are
     added to every client call (for example ``{'aws_retry': True}`` for amazon.aws's
-    retrying client wrapper).
+    retrying client wrapper). ``newer_than`` (a duplicity time or None) skips, without a
+    request, the objects of sets that end at or before it (``skipped_earlier``).
 
     The result::
 
@@ -161,10 +182,12 @@ def tag_objects(client, bucket, keys=None, prefix='',
           'counts': {
             'total': int,            # keys seen
             'by_action': {'tagged': int, 'already_correct': int, 'skipped_archived': int,
-                          'skipped_not_duplicity': int, 'failed': int},
+                          'skipped_earlier': int, 'skipped_not_duplicity': int, 'failed': int},
             'by_kind': {KIND: {'total': int, 'tagged': int, 'already_correct': int,
-                               'skipped_archived': int, 'failed': int}},   # every kind
+                               'skipped_archived': int, 'skipped_earlier': int, 'failed': int}},
           },
+          'newer_than': str or None,     # as given
+          'complete_through': str or None,   # end time of the newest set with a manifest
           'failed_objects': [{'key': str, 'kind': str, 'error': str}],
           'tagged_sample': [{'key': str, 'kind': str, 'previous': str or None,
                              'value': str}],      # at most sample_size entries
@@ -179,9 +202,11 @@ def tag_objects(client, bucket, keys=None, prefix='',
         raise ValueError('prefix must be a string, got %r' % (prefix,))
     if isinstance(keys, str):
         raise ValueError('keys must be an iterable of keys, not a single string')
+    if newer_than is not None and not _is_time(newer_than):
+        raise ValueError('newer_than must be a duplicity time such as 20260101T020000Z, got %r' % (newer_than,))
 
     result = {'changed': False, 'check_mode': bool(check_mode), 'counts': new_counts(), 'failed_objects': [],
-              'tagged_sample': []}
+              'tagged_sample': [], 'newer_than': newer_than, 'complete_through': None}
     if keys is None:
         source = ((entry['key'], entry['storage_class']) for entry in iter_objects(client, bucket, prefix, call_args))
     else:
@@ -192,7 +217,8 @@ def tag_objects(client, bucket, keys=None, prefix='',
         return _tag_one(client, bucket, parsed, tag_key, value, check_mode, call_args)
 
     listing_errors = []
-    work = _to_tag(_until_it_fails(source, listing_errors), result, archive_value, keep_value, sample_size)
+    work = _to_tag(_until_it_fails(source, listing_errors), result, archive_value, keep_value, sample_size,
+                   newer_than)
     for item, outcome in run_concurrently(tag, work, concurrency):
         _record(result, item[0], item[1], outcome, sample_size)
     result['failed_objects'].sort(key=lambda entry: entry['key'])
@@ -212,7 +238,7 @@ def _until_it_fails(source, errors):
         errors.append(exc)
 
 
-def _to_tag(source, result, archive_value, keep_value, sample_size):
+def _to_tag(source, result, archive_value, keep_value, sample_size, newer_than):
     """Yield (parsed, desired value) of each listed key that needs a request; count the others."""
     counts = result['counts']
     for key, storage_class in source:
@@ -222,7 +248,13 @@ def _to_tag(source, result, archive_value, keep_value, sample_size):
             counts['by_action']['skipped_not_duplicity'] += 1
             continue
         counts['by_kind'][parsed.kind]['total'] += 1
+        if parsed.category == 'manifest' and not parsed.partial and (
+                result['complete_through'] is None or parsed.end_time > result['complete_through']):
+            result['complete_through'] = parsed.end_time
         value = desired_value(parsed, archive_value, keep_value)
+        if newer_than is not None and parsed.end_time <= newer_than:
+            _record(result, parsed, value, ('skipped_earlier', None, None), sample_size)
+            continue
         if storage_class in ARCHIVED_CLASSES:
             _record(result, parsed, value, ('skipped_archived', None, None), sample_size)
             continue
@@ -243,6 +275,87 @@ def _record(result, parsed, value, outcome, sample_size):
                                             'value': value})
 
 
+def _is_time(value):
+    return isinstance(value, str) and _DUPLICITY_TIME.fullmatch(value) is not None
+
+
+def _utc_text(seconds):
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(seconds))
+
+
+def new_state(bucket, prefix, tag_key, archive_value, keep_value):
+    """The state of a prefix no pass has completed yet."""
+    return {'version': STATE_VERSION, 'bucket': bucket, 'prefix': prefix,
+            'tag': [tag_key, archive_value, keep_value], 'tagged_through': None, 'last_sweep': None}
+
+
+def _usable(state, bucket, prefix, tag):
+    """Why ``state`` cannot carry a pass over, or None when it can."""
+    if not isinstance(state, dict) or state.get('version') != STATE_VERSION:
+        return 'no earlier pass recorded'
+    if (state.get('bucket'), state.get('prefix')) != (bucket, prefix):
+        return 'the recorded pass was over s3://%s/%s' % (state.get('bucket'), state.get('prefix'))
+    if state.get('tag') != list(tag):
+        return 'the tag key or values changed'
+    last_sweep = state.get('last_sweep')
+    if not _is_time(state.get('tagged_through')) or isinstance(last_sweep, bool) \
+            or not isinstance(last_sweep, (int, float)):
+        return 'no complete pass recorded'
+    return None
+
+
+def plan_pass(state, bucket, prefix, tag_key, archive_value, keep_value, now, sweep_days=DEFAULT_SWEEP_DAYS,
+              force_sweep=False):
+    """Decide what the next pass over ``bucket``/``prefix`` reads; return (newer_than, reason).
+
+    ``state`` is what ``next_mark()`` returned after the last pass (None or anything
+    unreadable when there was none); ``now`` is seconds since the epoch. ``newer_than``
+    is None for a full sweep, else the duplicity time to pass to ``tag_objects()``.
+    A pass is a full sweep when asked to, when there is no usable state (none, another
+    bucket, prefix or tag, no completed pass), and when the last sweep is ``sweep_days``
+    or more old (0: always) or in the future.
+    """
+    if isinstance(sweep_days, bool) or not isinstance(sweep_days, int) or not 0 <= sweep_days <= MAX_SWEEP_DAYS:
+        raise ValueError('sweep_days must be a whole number of days from 0 to %d, got %r'
+                         % (MAX_SWEEP_DAYS, sweep_days))
+    if force_sweep:
+        return None, 'full sweep: asked for'
+    why = _usable(state, bucket, prefix, (tag_key, archive_value, keep_value))
+    if why:
+        return None, 'full sweep: ' + why
+    if sweep_days == 0:
+        return None, 'full sweep: every pass sweeps (sweep days 0)'
+    last_sweep = state['last_sweep']
+    if not 0 <= now - last_sweep < sweep_days * 86400:
+        return None, 'full sweep: the last one was at %s' % _utc_text(last_sweep)
+    return state['tagged_through'], 'sets after %s (last full sweep at %s)' % (
+        state['tagged_through'], _utc_text(last_sweep))
+
+
+def next_mark(state, result, bucket, prefix, tag_key, archive_value, keep_value, now, complete=True):
+    """The state to keep after a real (not check mode) pass that returned ``result``.
+
+    The mark moves to the newest set with a manifest only after a pass with no failed
+    object and a complete listing (``complete``), so a failed object is read again next
+    time; a set without a manifest yet (a backup still to be resumed) stays after the
+    mark. A full sweep (``result['newer_than']`` None) that completed also records ``now``.
+    """
+    fresh = new_state(bucket, prefix, tag_key, archive_value, keep_value)
+    if not _usable(state, bucket, prefix, (tag_key, archive_value, keep_value)):
+        fresh['tagged_through'], fresh['last_sweep'] = state['tagged_through'], state['last_sweep']
+    if not complete or result['counts']['by_action']['failed']:
+        return fresh
+    newest = result['complete_through']
+    if result['newer_than'] is None:
+        fresh['tagged_through'], fresh['last_sweep'] = newest, now
+    elif fresh['tagged_through'] is not None and newest is not None and newest > fresh['tagged_through']:
+        fresh['tagged_through'] = newest
+    if fresh['tagged_through'] is None:
+        # Nothing complete yet: the next pass reads everything again.
+        fresh['last_sweep'] = None
+    return fresh
+
+
 def summary(result):
     """A one-line text summary of a result."""
     counts = result['counts']
@@ -250,8 +363,10 @@ def summary(result):
     kinds = ', '.join(
         '%s %d' % (kind, kind_counts['total'])
         for kind, kind_counts in counts['by_kind'].items() if kind_counts['total'])
-    return '%d objects: %s %d, already correct %d, not duplicity %d, failed %d%s' % (
+    return '%d objects: %s %d, already correct %d, %snot duplicity %d, failed %d%s' % (
         counts['total'], 'would tag' if result.get('check_mode') else 'tagged', by_action['tagged'],
-        by_action['already_correct'], by_action['skipped_not_duplicity'], by_action['failed'],
+        by_action['already_correct'],
+        'tagged before %s %d, ' % (result['newer_than'], by_action['skipped_earlier']) if result.get('newer_than') else '',
+        by_action['skipped_not_duplicity'], by_action['failed'],
         ' (%s)' % kinds if kinds else '',
     )

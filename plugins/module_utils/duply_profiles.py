@@ -43,6 +43,7 @@ import random
 import re
 
 from ansible_collections.offsite.backup.plugins.module_utils.duplicity_install import version_at_least
+from ansible_collections.offsite.backup.plugins.module_utils.duplicity_tagging import MAX_SWEEP_DAYS
 from ansible_collections.offsite.backup.plugins.module_utils.duply_globs import walk
 from ansible_collections.offsite.backup.plugins.module_utils.duply_schedule import schedule_errors, timer
 from ansible_collections.offsite.backup.plugins.module_utils.offsite_costs import (
@@ -305,6 +306,10 @@ def _tiering_errors(at, eff, settings):
     if strategy == 'none':
         return []
     errors = []
+    sweep_days = settings.get('tag_sweep_days', 0)
+    if strategy == 'tags' and (not _DIGITS.match(str(sweep_days)) or int(sweep_days) > MAX_SWEEP_DAYS):
+        errors.append('%s.tiering.strategy tags: duply_tag_sweep_days must be a whole number of days from 0 to %d, '
+                      "not '%s'" % (at, MAX_SWEEP_DAYS, _str(sweep_days)))
     if storage_class not in ARCHIVE_CLASSES:
         errors.append("%s.tiering.storage_class must be GLACIER or DEEP_ARCHIVE, not '%s'" % (at, storage_class))
     if not _DIGITS.match(str(tiering.get('days'))):

@@ -139,13 +139,17 @@ counts:
           neither read nor written.
         - C(skipped_archived) counts the duplicity objects the listing shows in GLACIER or DEEP_ARCHIVE;
           they have already moved, so they are neither read nor written.
+        - C(skipped_earlier) is always 0 here, since the module reads every object. The host-side
+          pass after each backup (duply role, C(tags) strategy) uses it for the sets an earlier pass tagged.
       type: dict
-      sample: {"tagged": 2400, "already_correct": 0, "skipped_archived": 0, "skipped_not_duplicity": 600, "failed": 0}
+      sample: {"tagged": 2400, "already_correct": 0, "skipped_archived": 0, "skipped_earlier": 0,
+               "skipped_not_duplicity": 600, "failed": 0}
     by_kind:
       description:
         - For each kind of duplicity file (C(full-manifest), C(inc-manifest), C(full-signatures),
           C(new-signatures), C(full-volume), C(inc-volume), C(jsonstat)), the number of objects
-          (C(total)) and how many were C(tagged), C(already_correct), C(skipped_archived) or C(failed).
+          (C(total)) and how many were C(tagged), C(already_correct), C(skipped_archived),
+          C(skipped_earlier) or C(failed).
         - Every kind is present, with zeros when the prefix holds none.
       type: dict
       sample:

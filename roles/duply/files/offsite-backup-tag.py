@@ -18,7 +18,7 @@ and run it with python3 (it has no shebang and is not executable):
 
     python3 /usr/local/lib/offsite-backup/offsite-backup-tag.py --bucket B --prefix P \
         [--endpoint-url URL] [--region R] [--tag-key K --archive-value V --keep-value V] \
-        [--concurrency N] [--check] [--json]
+        [--concurrency N] [--state-dir DIR [--sweep-days D] [--full-sweep]] [--check] [--json]
 
 The library files are imported from --lib-dir, else $OFFSITE_BACKUP_LIB, else the
 directory of this script. Credentials come from the environment only (AWS_ACCESS_KEY_ID,
@@ -27,6 +27,12 @@ never from arguments. The endpoint defaults to $AWS_ENDPOINT_URL_S3 or $AWS_ENDP
 the region to $AWS_REGION or $AWS_DEFAULT_REGION. With an endpoint, the environment's
 AWS_REQUEST_CHECKSUM_CALCULATION and AWS_RESPONSE_CHECKSUM_VALIDATION default to
 when_required: S3-compatible stores often reject the checksums boto3 1.36 and later send.
+
+With --state-dir, a pass reads only the sets newer than the last complete pass over the
+same bucket, prefix and tag (a file per prefix in DIR, 0600), so the pass after a backup
+costs requests in proportion to what the backup uploaded; every --sweep-days days (default
+7; 0: always) and with --full-sweep it reads every object again. duplicity_tagging's
+plan_pass() and next_mark() decide; this script only reads and writes the file.
 
 Prints one summary line on stdout (or the whole result as JSON with --json) and each
 failed object on stderr. Exit status: 0 when every duplicity object is tagged as wanted,
@@ -37,9 +43,11 @@ missing library files.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
+import tempfile
 import time
 
 EXIT_OK = 0
@@ -69,6 +77,11 @@ def parse_args(argv):
     parser.add_argument('--keep-value', default=None,
                         help='tag value for manifests, signatures and jsonstat files (default: false)')
     parser.add_argument('--concurrency', type=int, default=None, help='parallel requests, 1 to 64 (default: 16)')
+    parser.add_argument('--state-dir', default=None,
+                        help='keep what each pass tagged here, and read only newer sets next time')
+    parser.add_argument('--sweep-days', type=int, default=None,
+                        help='with --state-dir: read every object again after this many days (default 7; 0: always)')
+    parser.add_argument('--full-sweep', action='store_true', help='with --state-dir: read every object this time')
     parser.add_argument('--check', action='store_true', help='read tags only; report what would be tagged')
     parser.add_argument('--json', action='store_true', help='print the whole result as JSON')
     parser.add_argument('--lib-dir', default=os.environ.get('OFFSITE_BACKUP_LIB'),
@@ -114,6 +127,34 @@ def relax_checksums(endpoint_url, environ=None):
     return changed
 
 
+def state_path(state_dir, bucket, prefix):
+    digest = hashlib.sha256(('%s\0%s' % (bucket, prefix)).encode('utf-8')).hexdigest()[:20]
+    return os.path.join(state_dir, 'tag-%s.json' % digest)
+
+
+def read_state(path):
+    """The saved state, or None when there is none or it cannot be read (then the pass sweeps)."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def write_state(path, state):
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.tag-', suffix='.json')
+    try:
+        with os.fdopen(handle, 'w', encoding='utf-8') as out:
+            json.dump(state, out, sort_keys=True)
+            out.write('\n')
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
 def make_client(boto3, args, max_pool):
     from botocore.config import Config  # pylint: disable=import-outside-toplevel
     session = boto3.session.Session()
@@ -140,10 +181,23 @@ def main(argv=None):
         keep_value=engine.DEFAULT_KEEP_VALUE if args.keep_value is None else args.keep_value,
         concurrency=engine.DEFAULT_CONCURRENCY if args.concurrency is None else args.concurrency,
     )
+    tag = (options['tag_key'], options['archive_value'], options['keep_value'])
+    sweep_days = engine.DEFAULT_SWEEP_DAYS if args.sweep_days is None else args.sweep_days
     try:
-        engine.validate_tag(options['tag_key'], options['archive_value'], options['keep_value'])
+        engine.validate_tag(*tag)
         if not 1 <= options['concurrency'] <= engine.MAX_CONCURRENCY:
             raise ValueError('--concurrency must be from 1 to %d' % engine.MAX_CONCURRENCY)
+        if args.state_dir is None and (args.sweep_days is not None or args.full_sweep):
+            raise ValueError('--sweep-days and --full-sweep need --state-dir')
+        if args.state_dir is not None and not os.path.isabs(args.state_dir):
+            raise ValueError('--state-dir must be an absolute path, got %r' % args.state_dir)
+        path = state = None
+        plan = (None, 'every object')
+        if args.state_dir is not None:
+            path = state_path(args.state_dir, args.bucket, args.prefix)
+            state = read_state(path)
+            plan = engine.plan_pass(state, args.bucket, args.prefix, *tag, now=time.time(), sweep_days=sweep_days,
+                                    force_sweep=args.full_sweep)
     except ValueError as exc:
         print('offsite-backup-tag: %s' % exc, file=sys.stderr)
         return EXIT_USAGE
@@ -159,7 +213,8 @@ def main(argv=None):
     started = time.monotonic()
     try:
         client = make_client(boto3, args, options['concurrency'])
-        result = engine.tag_objects(client, args.bucket, prefix=args.prefix, check_mode=args.check, **options)
+        result = engine.tag_objects(client, args.bucket, prefix=args.prefix, check_mode=args.check,
+                                    newer_than=plan[0], **options)
     except engine.TaggingError as exc:
         print('offsite-backup-tag: %s: %s' % (where, exc), file=sys.stderr)
         result, status = dict(exc.result, incomplete=True), EXIT_FAILED
@@ -168,16 +223,25 @@ def main(argv=None):
         return EXIT_FAILED
     else:
         status = EXIT_FAILED if result['counts']['by_action']['failed'] else EXIT_OK
+    if path is not None and not args.check:
+        try:
+            write_state(path, engine.next_mark(state, result, args.bucket, args.prefix, *tag, now=time.time(),
+                                               complete=not result.get('incomplete')))
+        except OSError as exc:
+            # The objects are tagged as wanted; only the next pass costs more (it sweeps).
+            print('offsite-backup-tag: warning: cannot keep the state in %s (the next pass reads every '
+                  'object): %s' % (path, exc), file=sys.stderr)
 
     for failed in result['failed_objects']:
         print('offsite-backup-tag: failed: %s (%s): %s' % (json.dumps(failed['key']), failed['kind'], failed['error']),
               file=sys.stderr)
     if args.json:
-        result = dict(result, bucket=args.bucket, prefix=args.prefix, seconds=round(time.monotonic() - started, 3))
+        result = dict(result, bucket=args.bucket, prefix=args.prefix, seconds=round(time.monotonic() - started, 3),
+                      plan=plan[1])
         print(json.dumps(result, sort_keys=True))
     else:
-        print('offsite-backup-tag: %s: %s in %.1fs%s' % (
-            where, engine.summary(result), time.monotonic() - started,
+        print('offsite-backup-tag: %s%s: %s in %.1fs%s' % (
+            where, ' (%s)' % plan[1] if path else '', engine.summary(result), time.monotonic() - started,
             ' (incomplete: the listing failed)' if result.get('incomplete') else ''))
     return status
 

@@ -183,12 +183,12 @@ def test_tags_every_duplicity_object_by_kind():
     assert counts['total'] == len(DUPLICITY) + len(NOT_DUPLICITY)
     assert counts['by_action'] == {
         'tagged': len(DUPLICITY), 'already_correct': 0,
-        'skipped_archived': 0, 'skipped_not_duplicity': len(NOT_DUPLICITY), 'failed': 0,
+        'skipped_archived': 0, 'skipped_earlier': 0, 'skipped_not_duplicity': len(NOT_DUPLICITY), 'failed': 0,
     }
     assert set(counts['by_kind']) == set(KINDS)
     for kind in KINDS:
         expected = sum(1 for k in DUPLICITY.values() if k == kind)
-        assert counts['by_kind'][kind] == {'total': expected, 'tagged': expected, 'already_correct': 0, 'skipped_archived': 0, 'failed': 0}
+        assert counts['by_kind'][kind] == {'total': expected, 'tagged': expected, 'already_correct': 0, 'skipped_archived': 0, 'skipped_earlier': 0, 'failed': 0}
     assert result['changed'] is True
     assert result['check_mode'] is False
     assert result['failed_objects'] == []
@@ -241,9 +241,9 @@ def test_already_correct_objects_are_not_written():
     result = tag_objects(s3, 'bucket')
     assert [call[1] for call in s3.calls if call[0] == 'PutObjectTagging'] == [wrong]
     assert result['counts']['by_action'] == {
-        'tagged': 1, 'already_correct': 2, 'skipped_archived': 0, 'skipped_not_duplicity': 0, 'failed': 0}
+        'tagged': 1, 'already_correct': 2, 'skipped_archived': 0, 'skipped_earlier': 0, 'skipped_not_duplicity': 0, 'failed': 0}
     assert result['counts']['by_kind']['full-volume'] == {
-        'total': 2, 'tagged': 1, 'already_correct': 1, 'skipped_archived': 0, 'failed': 0}
+        'total': 2, 'tagged': 1, 'already_correct': 1, 'skipped_archived': 0, 'skipped_earlier': 0, 'failed': 0}
     assert s3.tags(wrong) == {'glacierable': 'true'}
 
 
@@ -258,7 +258,7 @@ def test_rerun_makes_no_writes():
     assert second['tagged_sample'] == []
     assert second['counts']['by_action'] == {
         'tagged': 0, 'already_correct': len(DUPLICITY),
-        'skipped_archived': 0, 'skipped_not_duplicity': len(NOT_DUPLICITY), 'failed': 0}
+        'skipped_archived': 0, 'skipped_earlier': 0, 'skipped_not_duplicity': len(NOT_DUPLICITY), 'failed': 0}
     assert first['counts']['total'] == second['counts']['total']
 
 
@@ -355,7 +355,7 @@ def test_errors_that_are_not_throttling_are_not_retried():
     assert result['failed_objects'][0]['key'] == key
     assert result['failed_objects'][0]['error'].startswith('An error occurred (AccessDenied)')
     assert result['counts']['by_action'] == {
-        'tagged': 1, 'already_correct': 0, 'skipped_archived': 0, 'skipped_not_duplicity': 0, 'failed': 1}
+        'tagged': 1, 'already_correct': 0, 'skipped_archived': 0, 'skipped_earlier': 0, 'skipped_not_duplicity': 0, 'failed': 1}
 
 
 class BotoCoreError(Exception):
@@ -750,3 +750,232 @@ def test_one_request_gets_at_most_the_configured_attempts(host_lib, monkeypatch,
     assert result['counts']['by_action']['failed'] == 1
     assert 'SlowDown' in result['failed_objects'][0]['error']
     assert len(_AlwaysSlowDown.requests) == 3
+
+
+# --- passes after a backup: only the sets newer than the last complete pass ---
+
+DAY = 86400
+NOW = 1_800_000_000
+
+
+def chain_set(prefix, start, end, volumes, manifest=True):
+    """The keys of one duplicity set (a full when start is None)."""
+    if start is None:
+        body, sig = 'full.%s' % end, 'duplicity-full-signatures.%s.sigtar.gpg' % end
+    else:
+        body, sig = 'inc.%s.to.%s' % (start, end), 'duplicity-new-signatures.%s.to.%s.sigtar.gpg' % (start, end)
+    keys = [prefix + 'duplicity-%s.vol%d.difftar.gpg' % (body, n) for n in range(1, volumes + 1)] + [prefix + sig]
+    if manifest:
+        keys.append(prefix + 'duplicity-%s.manifest.gpg' % body)
+    return keys
+
+
+def test_newer_than_skips_older_sets_without_a_request():
+    full = chain_set('p/', None, T0, 5)
+    inc = chain_set('p/', T0, T1, 2)
+    s3 = FakeS3(dict((key, []) for key in full + inc + ['p/notes.txt']), page_size=4)
+    result = tag_objects(s3, 'bucket', prefix='p/', newer_than=T0)
+    by_action = result['counts']['by_action']
+    assert by_action['skipped_earlier'] == len(full)
+    assert by_action['tagged'] == len(inc)
+    assert by_action['skipped_not_duplicity'] == 1
+    assert result['counts']['by_kind']['full-volume']['skipped_earlier'] == 5
+    assert sorted(call[1] for call in s3.calls if call[0] == 'GetObjectTagging') == sorted(inc)
+    assert s3.count('PutObjectTagging') == len(inc)
+    assert all(s3.objects[key] == [] for key in full)
+    assert result['newer_than'] == T0
+    assert result['complete_through'] == T1
+    assert 'tagged before %s %d' % (T0, len(full)) in summary(result)
+
+
+def test_complete_through_needs_a_manifest():
+    keys = chain_set('p/', None, T0, 2) + chain_set('p/', T0, T1, 2, manifest=False)
+    result = tag_objects(FakeS3(dict((key, []) for key in keys)), 'bucket', prefix='p/')
+    assert result['complete_through'] == T0
+    assert tag_objects(FakeS3({}), 'bucket')['complete_through'] is None
+
+
+def test_newer_than_must_be_a_duplicity_time():
+    s3 = fresh_bucket()
+    for bad in ('2024-01-01', 20240101, '20240101T000000'):
+        with pytest.raises(ValueError, match='newer_than must be a duplicity time'):
+            tag_objects(s3, 'bucket', newer_than=bad)
+    assert s3.calls == []
+
+
+TAG = ('glacierable', 'true', 'false')
+
+
+def plan(state, now=NOW, **kwargs):
+    return duplicity_tagging.plan_pass(state, 'bucket', 'p/', *TAG, now=now, **kwargs)
+
+
+def mark(state, result, now=NOW, **kwargs):
+    return duplicity_tagging.next_mark(state, result, 'bucket', 'p/', *TAG, now=now, **kwargs)
+
+
+def recorded(through=T1, last_sweep=NOW - DAY):
+    return dict(duplicity_tagging.new_state('bucket', 'p/', *TAG), tagged_through=through, last_sweep=last_sweep)
+
+
+def test_plan_pass_sweeps_unless_a_recent_complete_pass_is_recorded():
+    assert plan(recorded()) == (T1, 'sets after %s (last full sweep at %s)' % (T1, '2027-01-14T08:00:00Z'))
+    assert plan(recorded(), sweep_days=1) == (None, 'full sweep: the last one was at 2027-01-14T08:00:00Z')
+    assert plan(recorded(last_sweep=NOW - 7 * DAY + 1)) == (T1, plan(recorded(last_sweep=NOW - 7 * DAY + 1))[1])
+    assert plan(recorded(last_sweep=NOW - 7 * DAY))[0] is None
+    assert plan(recorded(last_sweep=NOW + 60))[0] is None  # the clock went back
+    assert plan(recorded(), sweep_days=0) == (None, 'full sweep: every pass sweeps (sweep days 0)')
+    assert plan(recorded(), force_sweep=True) == (None, 'full sweep: asked for')
+    assert plan(None) == (None, 'full sweep: no earlier pass recorded')
+    assert plan(['not', 'a', 'state']) == (None, 'full sweep: no earlier pass recorded')
+    assert plan(dict(recorded(), version=99))[0] is None
+    assert plan(dict(recorded(), prefix='q/')) == (None, 'full sweep: the recorded pass was over s3://bucket/q/')
+    assert plan(dict(recorded(), bucket='other'))[0] is None
+    assert plan(dict(recorded(), tag=['glacierable', 'cold', 'false'])) == (
+        None, 'full sweep: the tag key or values changed')
+    assert plan(recorded(through=None)) == (None, 'full sweep: no complete pass recorded')
+    assert plan(recorded(last_sweep='yesterday'))[0] is None
+    for bad in (-1, 366, '7', True, 1.5):
+        with pytest.raises(ValueError, match='sweep_days must be a whole number of days from 0 to 365'):
+            plan(recorded(), sweep_days=bad)
+
+
+def fake_result(newer_than, complete_through, failed=0):
+    result = {'counts': new_counts(), 'newer_than': newer_than, 'complete_through': complete_through}
+    result['counts']['by_action']['failed'] = failed
+    return result
+
+
+def test_next_mark_moves_only_after_a_pass_without_failures():
+    # A sweep records its time and the newest complete set.
+    state = mark(None, fake_result(None, T1))
+    assert state == dict(duplicity_tagging.new_state('bucket', 'p/', *TAG), tagged_through=T1, last_sweep=NOW)
+    # A later pass moves the mark, keeps the sweep's time.
+    later = mark(state, fake_result(T1, T2), now=NOW + DAY)
+    assert (later['tagged_through'], later['last_sweep']) == (T2, NOW)
+    # Nothing newer complete: the mark stays.
+    assert mark(later, fake_result(T2, T2))['tagged_through'] == T2
+    assert mark(later, fake_result(T2, None))['tagged_through'] == T2
+    # A failed object or a broken listing: the next pass reads the same sets again.
+    assert mark(state, fake_result(T1, T2, failed=1)) == state
+    assert mark(state, fake_result(T1, T2), complete=False) == state
+    assert mark(None, fake_result(None, T1, failed=1))['tagged_through'] is None
+    # A sweep over an empty prefix leaves nothing to carry over.
+    empty = mark(None, fake_result(None, None))
+    assert (empty['tagged_through'], empty['last_sweep']) == (None, None)
+    assert plan(empty)[0] is None
+    # A state for another prefix is not carried over.
+    assert mark(dict(state, prefix='q/'), fake_result(T1, T2), complete=False)['tagged_through'] is None
+
+
+def pass_over(s3, state, now):
+    newer_than = plan(state, now=now)[0]
+    before = len(s3.calls)
+    result = tag_objects(s3, 'bucket', prefix='p/', newer_than=newer_than)
+    requests = [call[0] for call in s3.calls[before:]]
+    return result, mark(state, result, now=now), requests
+
+
+def test_the_pass_after_a_backup_costs_what_the_backup_added():
+    s3 = FakeS3(dict((key, []) for key in chain_set('p/', None, T0, 40)), page_size=10)
+    result, state, requests = pass_over(s3, None, NOW)
+    assert result['counts']['by_action']['tagged'] == 42
+    assert state['tagged_through'] == T0
+
+    new = chain_set('p/', T0, T1, 3)
+    s3.objects.update((key, []) for key in new)
+    result, state, requests = pass_over(s3, state, NOW + DAY)
+    pages = requests.count('ListObjectsV2')
+    assert pages == 5
+    assert len(requests) - pages == 2 * len(new)
+    assert result['counts']['by_action']['skipped_earlier'] == 42
+    assert state['tagged_through'] == T1
+    for key in new:
+        assert s3.tags(key) == {'glacierable': 'true' if '.vol' in key else 'false'}
+
+    # A backup interrupted after two volumes: they are tagged, the mark stays; the resumed
+    # set is read again, in full, once its manifest is there; then nothing is read.
+    partial = chain_set('p/', T1, T2, 2, manifest=False)
+    s3.objects.update((key, []) for key in partial)
+    result, state, requests = pass_over(s3, state, NOW + 2 * DAY)
+    assert result['counts']['by_action']['tagged'] == len(partial)
+    assert state['tagged_through'] == T1
+    rest = chain_set('p/', T1, T2, 3)
+    s3.objects.update((key, []) for key in rest if key not in s3.objects)
+    result, state, requests = pass_over(s3, state, NOW + 3 * DAY)
+    assert requests.count('GetObjectTagging') == len(rest)
+    assert requests.count('PutObjectTagging') == len(rest) - len(partial)
+    assert state['tagged_through'] == T2
+    result, state, requests = pass_over(s3, state, NOW + 4 * DAY)
+    assert set(requests) == {'ListObjectsV2'}
+
+    # A tag changed by hand on an old volume is put right by the weekly sweep.
+    old = chain_set('p/', None, T0, 1)[0]
+    s3.objects[old] = [{'Key': 'glacierable', 'Value': 'false'}]
+    assert pass_over(s3, state, NOW + 5 * DAY)[0]['counts']['by_action']['tagged'] == 0
+    result, state, requests = pass_over(s3, state, NOW + 8 * DAY)
+    assert result['newer_than'] is None and result['counts']['by_action']['tagged'] == 1
+    assert s3.tags(old) == {'glacierable': 'true'}
+    assert state['last_sweep'] == NOW + 8 * DAY
+
+
+def test_helper_keeps_its_mark_per_prefix(host_lib, fake_boto3, capsys, tmp_path):
+    helper = load_helper()
+    s3 = fake_boto3['s3']
+    state_dir = tmp_path / 'state' / 'tagging'
+    args = ['--lib-dir', host_lib, '--bucket', 'bucket', '--prefix', 'pi/', '--state-dir', str(state_dir)]
+
+    assert helper.main(args + ['--check']) == 0
+    assert not state_dir.exists()
+    out = capsys.readouterr()[0]
+    assert '(full sweep: no earlier pass recorded)' in out
+
+    assert helper.main(args) == 0, capsys.readouterr()[1]
+    files = list(state_dir.iterdir())
+    assert [path.name for path in files] == [os.path.basename(helper.state_path(str(state_dir), 'bucket', 'pi/'))]
+    assert oct(files[0].stat().st_mode & 0o777) == '0o600'
+    assert oct(state_dir.stat().st_mode & 0o777) == '0o700'
+    saved = json.loads(files[0].read_text())
+    assert saved['tagged_through'] == T1 and saved['prefix'] == 'pi/'
+    capsys.readouterr()
+
+    new = chain_set('pi/photos/', T1, T2, 2)
+    s3.objects.update((key, []) for key in new)
+    before = len(s3.calls)
+    assert helper.main(args + ['--json']) == 0
+    result = json.loads(capsys.readouterr()[0])
+    assert result['plan'].startswith('sets after %s' % T1)
+    tagging = [call for call in s3.calls[before:] if call[0] != 'ListObjectsV2']
+    # The new set, and the fixture's jsonstat of a set with no manifest (read every time).
+    after = [key for key in s3.objects if key.startswith('pi/') and parse(key) and parse(key).end_time > T1]
+    assert sorted(set(call[1] for call in tagging)) == sorted(after)
+    assert len(after) == len(new) + 1
+    assert len(tagging) == 2 * len(new) + 1
+    assert json.loads(files[0].read_text())['tagged_through'] == T2
+
+    assert helper.main(args + ['--full-sweep']) == 0
+    assert '(full sweep: asked for)' in capsys.readouterr()[0]
+
+
+def test_helper_state_problems(host_lib, fake_boto3, capsys, tmp_path):
+    helper = load_helper()
+    base = ['--lib-dir', host_lib, '--bucket', 'bucket', '--prefix', 'pi/']
+    assert helper.main(base + ['--sweep-days', '3']) == 2
+    assert helper.main(base + ['--full-sweep']) == 2
+    assert helper.main(base + ['--state-dir', 'relative']) == 2
+    assert helper.main(base + ['--state-dir', str(tmp_path), '--sweep-days', '400']) == 2
+    err = capsys.readouterr()[1]
+    assert '--sweep-days and --full-sweep need --state-dir' in err
+    assert 'must be an absolute path' in err and 'from 0 to 365' in err
+    assert fake_boto3['s3'].calls == []
+
+    # A state that cannot be read means a sweep; one that cannot be written, a warning.
+    state_dir = tmp_path / 'tagging'
+    state_dir.mkdir()
+    (state_dir / os.path.basename(helper.state_path(str(state_dir), 'bucket', 'pi/'))).write_text('{garbage')
+    assert helper.main(base + ['--state-dir', str(state_dir)]) == 0
+    assert '(full sweep: no earlier pass recorded)' in capsys.readouterr()[0]
+    blocked = tmp_path / 'file'
+    blocked.write_text('')
+    assert helper.main(base + ['--state-dir', str(blocked / 'tagging')]) == 0
+    assert 'warning: cannot keep the state in' in capsys.readouterr()[1]

@@ -33,7 +33,7 @@ SETTINGS = {
     'overdue_grace': 6,
     'cron': True, 'schedule': {'minute': '', 'hour': '3', 'day': '*', 'month': '*', 'weekday': '*'},
     'logrotate': {'period': 'weekly', 'size': '', 'rotate': 8}, 'split': {},
-    'archive_file_prefix': 'archive-', 'tag_key': 'glacierable', 'tag_archive_value': 'true',
+    'archive_file_prefix': 'archive-', 'tag_key': 'glacierable', 'tag_archive_value': 'true', 'tag_sweep_days': 7,
     'duplicity_version': '3.0.4', 'upload_concurrency': 0, 'temp_dir': '',
 }
 
@@ -270,6 +270,10 @@ AT = 'duply_profiles[0] (docs)'
     (one(tiering={'storage_class': 'STANDARD'}), {},
      AT + ".tiering.storage_class must be GLACIER or DEEP_ARCHIVE, not 'STANDARD'"),
     (one(tiering={'days': 'x'}), {}, AT + '.tiering.days must be a whole number of days, 0 or more'),
+    (one(tiering={'strategy': 'tags'}), {'tag_sweep_days': 366},
+     AT + ".tiering.strategy tags: duply_tag_sweep_days must be a whole number of days from 0 to 365, not '366'"),
+    (one(tiering={'strategy': 'tags'}), {'tag_sweep_days': '-1'},
+     AT + ".tiering.strategy tags: duply_tag_sweep_days must be a whole number of days from 0 to 365, not '-1'"),
     (one(batch='backup_verify_purge --force'), {},
      AT + ".batch 'backup_verify_purge --force' verifies, which reads every volume back: that fails once volumes "
      "sit in DEEP_ARCHIVE; use 'backup_purge --force' or tiering.strategy none"),

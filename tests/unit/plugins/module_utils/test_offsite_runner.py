@@ -502,6 +502,8 @@ def test_split_post_hook_tags_the_units_own_prefix(split_host):
     calls = (split_host.tmp / 'tag.calls').read_text().splitlines()
     prefixes = [call.split('--prefix ', 1)[1].split()[0] for call in calls]
     assert prefixes == ['pi/share/%s/' % u for u in ('alpha', 'beta', unit_slug('gamma ü'), '_rest')]
+    # Each unit's pass keeps its own mark (the helper names the file after bucket and prefix).
+    assert all(call.endswith(' --state-dir /var/lib/offsite-backup/tagging --sweep-days 7') for call in calls), calls
     conf = (split_host.tmp / 'run' / 'share' / 'share--alpha' / 'conf').read_text()
     assert 'export %s=alpha' % UNIT_VARIABLE in conf
 
