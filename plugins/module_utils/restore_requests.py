@@ -12,6 +12,7 @@ version of each key instead of the current one (a rewind's older versions)."""
 
 from __future__ import annotations
 
+import re
 import time
 
 if __name__.startswith('ansible_collections.'):
@@ -60,13 +61,35 @@ def request_option_errors(params):
     return problems
 
 
-def list_objects(client, bucket, prefix='', call_args=None):
+def list_objects(client, bucket, prefix='', call_args=None, restore_status=False):
     """Every object under ``prefix`` as dicts (key, size, storage_class, STANDARD when the listing leaves it out).
 
+    With ``restore_status`` each also has the listing's ``restore_status`` (see
+    s3_engine.iter_objects), and classify() takes GLACIER and DEEP_ARCHIVE states from it.
     Raises s3_engine.ListingError when a page cannot be read.
     """
     return [dict(entry, storage_class=storage_class_of(entry['storage_class']))
-            for entry in iter_objects(client, bucket, prefix, call_args)]
+            for entry in iter_objects(client, bucket, prefix, call_args, restore_status)]
+
+
+# Endpoints known to answer ListObjectsV2's OptionalObjectAttributes=RestoreStatus: AWS's
+# own. S3-compatible stores (and moto) leave it out for every object, which would read as
+# "never restored" and re-request restores on every run.
+_AWS_HOST = re.compile(r'^https?://([^/:@]+\.)?amazonaws\.com(\.cn)?(:[0-9]+)?(/.*)?$', re.IGNORECASE)
+STATES_FROM = ('auto', 'listing', 'head')
+
+
+def states_from_listing(choice, endpoint_url):
+    """Whether restore states come from the listing (True) or from HeadObject (False).
+
+    ``choice`` is one of STATES_FROM; ``auto`` trusts the listing on AWS only: no
+    ``endpoint_url``, or one on amazonaws.com.
+    """
+    if choice not in STATES_FROM:
+        raise ValueError('states_from must be one of %s, got %r' % (', '.join(STATES_FROM), choice))
+    if choice != 'auto':
+        return choice == 'listing'
+    return not endpoint_url or bool(_AWS_HOST.match(endpoint_url))
 
 
 def _version(version_id):
@@ -145,7 +168,7 @@ def classify_all(client, bucket, entries, concurrency=DEFAULT_CONCURRENCY, call_
     Returns ({key: classify() result}, number of HeadObject requests).
     """
     entries = list(entries)
-    to_head = [entry['key'] for entry in entries if needs_head(entry.get('storage_class'))]
+    to_head = [entry['key'] for entry in entries if needs_head(entry.get('storage_class'), entry)]
     heads = head_objects(client, bucket, to_head, concurrency, call_args) if to_head else {}
     return dict((entry['key'], classify(entry, heads.get(entry['key']), now)) for entry in entries), len(to_head)
 

@@ -99,9 +99,35 @@ def restore_state(storage_class, restore=None, archive_status=None, now=None):
     return 'archived', None
 
 
-def needs_head(storage_class):
-    """True when only HeadObject can tell the object's restore state."""
-    return storage_class_of(storage_class) in HEAD_CLASSES
+def needs_head(storage_class, entry=None):
+    """True when only HeadObject can tell the object's restore state.
+
+    A listing ``entry`` that carries ``restore_status`` (iter_objects(restore_status=True),
+    from an endpoint trusted to honour it) answers for GLACIER and DEEP_ARCHIVE objects;
+    Intelligent-Tiering's archive tiers still need HeadObject's ArchiveStatus.
+    """
+    storage_class = storage_class_of(storage_class)
+    if entry is not None and 'restore_status' in entry and storage_class in ARCHIVE_CLASSES:
+        return False
+    return storage_class in HEAD_CLASSES
+
+
+def listed_restore(restore_status):
+    """The ``x-amz-restore`` header equivalent of a listing's RestoreStatus (None: no restore).
+
+    S3 leaves RestoreStatus out for an object no one asked to restore; IsRestoreInProgress
+    is true while a restore runs, false with RestoreExpiryDate once the copy is readable.
+    """
+    if not restore_status:
+        return None
+    if restore_status.get('IsRestoreInProgress'):
+        return 'ongoing-request="true"'
+    expiry = restore_status.get('RestoreExpiryDate')
+    if isinstance(expiry, datetime.datetime):
+        if expiry.tzinfo is None:
+            expiry = expiry.replace(tzinfo=_UTC)
+        return 'ongoing-request="false", expiry-date="%s"' % email.utils.format_datetime(expiry, usegmt=True)
+    return 'ongoing-request="false"'
 
 
 def classify(entry, head=None, now=None):
@@ -112,8 +138,12 @@ def classify(entry, head=None, now=None):
     """
     storage_class = storage_class_of(entry.get('storage_class'))
     if head is None:
-        if needs_head(storage_class):
+        if needs_head(storage_class, entry):
             raise ValueError('%s needs a HeadObject to know its state' % entry.get('key'))
+        if storage_class in ARCHIVE_CLASSES:
+            state, expiry = restore_state(storage_class, listed_restore(entry['restore_status']), None, now)
+            return {'state': state, 'expiry': expiry, 'archive_tier': storage_class,
+                    'storage_class': storage_class, 'error': None}
         return {'state': 'not_archived', 'expiry': None, 'archive_tier': None,
                 'storage_class': storage_class, 'error': None}
     if head.get('error'):

@@ -171,20 +171,29 @@ def _entries(method, params, entries_of, next_params, failure):
         params.update(following)
 
 
-def iter_objects(client, bucket, prefix='', call_args=None):
+def iter_objects(client, bucket, prefix='', call_args=None, restore_status=False):
     """Yield every object under ``prefix`` as a dict (key, size, storage_class), a ListObjectsV2 page at a time.
 
     ``storage_class`` is the listing's StorageClass (None when the listing leaves it
-    out). Raises ListingError when a page cannot be read.
+    out). With ``restore_status`` the listing is asked for each object's RestoreStatus
+    (ListObjectsV2 ``OptionalObjectAttributes``) and every entry has ``restore_status``:
+    the listing's dict, or None when it gave none. Raises ListingError when a page
+    cannot be read.
     """
     def entries_of(page):
-        return ({'key': item['Key'], 'size': int(item.get('Size') or 0), 'storage_class': item.get('StorageClass')}
-                for item in page.get('Contents') or ())
+        for item in page.get('Contents') or ():
+            entry = {'key': item['Key'], 'size': int(item.get('Size') or 0), 'storage_class': item.get('StorageClass')}
+            if restore_status:
+                entry['restore_status'] = item.get('RestoreStatus')
+            yield entry
 
     def next_params(page):
         token = page.get('NextContinuationToken')
         return {'ContinuationToken': token} if page.get('IsTruncated') and token else None
-    return _entries(client.list_objects_v2, dict(call_args or {}, Bucket=bucket, Prefix=prefix),
+    params = dict(call_args or {}, Bucket=bucket, Prefix=prefix)
+    if restore_status:
+        params['OptionalObjectAttributes'] = ['RestoreStatus']
+    return _entries(client.list_objects_v2, params,
                     entries_of, next_params, 'listing s3://%s/%s failed after {count} keys' % (bucket, prefix))
 
 

@@ -27,8 +27,9 @@ description:
     recognised (the C(prefix) tiering strategy's C(archive-duplicity-...) volumes belong to
     their sets).
   - An object is archived when it is in C(GLACIER) or C(DEEP_ARCHIVE), or in an archive access
-    tier of C(INTELLIGENT_TIERING). Its restore state comes from HeadObject, sent concurrently
-    for the selected objects in these classes only.
+    tier of C(INTELLIGENT_TIERING). Its restore state comes from the listing or from HeadObject,
+    as O(states_from) says; HeadObject is sent concurrently, for the selected objects in these
+    classes only.
   - RestoreObject requests run concurrently in O(concurrency) threads. A re-run sends none for
     objects already restored or being restored, so it is safe to repeat; an answer
     C(RestoreAlreadyInProgress) counts as in progress.
@@ -109,6 +110,23 @@ options:
         threads, and the size of the client's connection pool). From 1 to 64.
     type: int
     default: 16
+  states_from:
+    description:
+      - Where the restore states of C(GLACIER) and C(DEEP_ARCHIVE) objects come from.
+      - V(listing) asks ListObjectsV2 for each object's C(RestoreStatus)
+        (C(OptionalObjectAttributes)), which AWS S3 gives for every object with a restore in
+        progress or done, and leaves out for the others. No HeadObject is sent for these
+        classes, so a first run costs the listing and one RestoreObject per archived object.
+      - V(head) sends a HeadObject for each of them. S3-compatible stores that ignore
+        C(OptionalObjectAttributes) need it; with V(listing) they would look never restored,
+        and every run would send RestoreObject again.
+      - V(auto) is V(listing) on AWS (no O(endpoint_url), or one on C(amazonaws.com)), else V(head).
+      - V(listing) needs botocore 1.31.67 or later; with an older one the module uses V(head).
+      - Intelligent-Tiering objects always get a HeadObject, the only place their archive
+        access tier shows.
+    type: str
+    choices: [auto, listing, head]
+    default: auto
 notes:
   - The credentials need C(s3:ListBucket) on the bucket, and C(s3:GetObject) (HeadObject) and
     C(s3:RestoreObject) on the objects. In check mode C(s3:RestoreObject) is not used.
@@ -255,6 +273,13 @@ counts:
       description: RestoreObject requests sent (0 in check mode).
       type: int
       sample: 70
+states:
+  description:
+    - Where the restore states came from (C(source), V(listing) or V(head), as O(states_from)
+      resolved), and how many HeadObject requests finding them took (C(head_requests)).
+  returned: always
+  type: dict
+  sample: {"source": "listing", "head_requests": 0}
 bytes:
   description: Sizes, in bytes, of the needed objects (C(needed)) and of those requested or to request (C(to_restore)).
   returned: always
@@ -335,10 +360,12 @@ from ansible_collections.offsite.backup.plugins.module_utils.restore_estimate im
 from ansible_collections.offsite.backup.plugins.module_utils.restore_reports import describe_set
 from ansible_collections.offsite.backup.plugins.module_utils.restore_requests import (
     classify_all,
+    STATES_FROM,
     list_objects,
     request_option_errors,
     request_options,
     restore_objects,
+    states_from_listing,
     wait_until_readable,
 )
 from ansible_collections.offsite.backup.plugins.module_utils.restore_selection import (
@@ -361,6 +388,10 @@ from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import Li
 REQUESTED_LIST_LIMIT = 1000
 
 
+# The first botocore that knows ListObjectsV2's OptionalObjectAttributes.
+LISTING_BOTOCORE = '1.31.67'
+
+
 def empty_result():
     return dict(
         changed=False,
@@ -371,6 +402,7 @@ def empty_result():
         sets=[],
         counts=dict(needed=0, not_archived=0, already_restored=0, in_progress=0, requested=0, failed=0, issued=0),
         bytes=dict(needed=0, to_restore=0),
+        states=dict(source=None, head_requests=0),
         storage_classes={},
         estimate=estimate(()),
         requested=[],
@@ -401,7 +433,7 @@ def validate(module, result):
 def find_selection(module, client, bucket, prefix, moment, result):
     """List the folder and select the objects a restore to ``moment`` needs: (inventory, selection)."""
     try:
-        listing = list_objects(client, bucket, prefix, CALL_ARGS)
+        listing = list_objects(client, bucket, prefix, CALL_ARGS, restore_status=result['states']['source'] == 'listing')
     except ListingError as e:
         module.fail_json_aws(e.cause, msg='Failed to list s3://%s/%s' % (bucket, prefix), **result)
     found = inventory(listing)
@@ -534,6 +566,7 @@ def main():
         bucket=dict(type='str', required=True),
         prefix=dict(type='str', default=''),
         time=dict(type='str'),
+        states_from=dict(type='str', default='auto', choices=list(STATES_FROM)),
         **request_options()
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -545,11 +578,19 @@ def main():
     if moment is not None:
         result['duplicity_time'] = duplicity_time(moment)
         result['restore_time_epoch'] = int(result['duplicity_time'])
+    from_listing = states_from_listing(module.params['states_from'], module.params.get('endpoint_url'))
+    if from_listing and not module.botocore_at_least(LISTING_BOTOCORE):
+        if module.params['states_from'] == 'listing':
+            module.warn('states_from=listing needs botocore %s or later (OptionalObjectAttributes); '
+                        'using HeadObject instead' % LISTING_BOTOCORE)
+        from_listing = False
+    result['states']['source'] = 'listing' if from_listing else 'head'
     client = connect(module, module.params['concurrency'])
 
     found, selection = find_selection(module, client, bucket, prefix, moment, result)
     needed = [found.objects[key] for key in selection.keys]
-    states, dummy = classify_all(client, bucket, needed, module.params['concurrency'], CALL_ARGS)
+    states, result['states']['head_requests'] = classify_all(client, bucket, needed, module.params['concurrency'],
+                                                             CALL_ARGS)
     result['counts']['needed'] = len(needed)
     result['bytes']['needed'] = sum(entry['size'] for entry in needed)
     result['chain'] = dict(prefix=prefix, full_time=iso(selection.chain.start_time),
