@@ -188,7 +188,8 @@ def test_tags_every_duplicity_object_by_kind():
     assert set(counts['by_kind']) == set(KINDS)
     for kind in KINDS:
         expected = sum(1 for k in DUPLICITY.values() if k == kind)
-        assert counts['by_kind'][kind] == {'total': expected, 'tagged': expected, 'already_correct': 0, 'skipped_archived': 0, 'skipped_earlier': 0, 'failed': 0}
+        assert counts['by_kind'][kind] == {'total': expected, 'tagged': expected, 'already_correct': 0,
+                                           'skipped_archived': 0, 'skipped_earlier': 0, 'failed': 0}
     assert result['changed'] is True
     assert result['check_mode'] is False
     assert result['failed_objects'] == []
