@@ -125,8 +125,12 @@ def build_spec(objects):
     spec = {}
     counts = {
         'total': len(objects),
-        'by_action': {'tagged': 0, 'already_correct': 0, 'skipped_archived': 0, 'skipped_not_duplicity': 0, 'failed': 0},
-        'by_kind': dict((kind, {'total': 0, 'tagged': 0, 'already_correct': 0, 'skipped_archived': 0, 'failed': 0}) for kind in KINDS),
+        # skipped_earlier stays 0: the module reads every object (only the host's pass after a
+        # backup skips the sets an earlier pass tagged).
+        'by_action': {'tagged': 0, 'already_correct': 0, 'skipped_archived': 0, 'skipped_earlier': 0,
+                      'skipped_not_duplicity': 0, 'failed': 0},
+        'by_kind': dict((kind, {'total': 0, 'tagged': 0, 'already_correct': 0, 'skipped_archived': 0,
+                                'skipped_earlier': 0, 'failed': 0}) for kind in KINDS),
     }
     for index, (key, kind, fixed) in enumerate(objects):
         tags = initial_tags(index, kind, fixed)
