@@ -6,13 +6,14 @@
 
 The host-side twin of the module offsite.backup.duplicity_tags, for the duply post step
 of the ``tags`` strategy. It needs python3 and boto3 (Debian's python3-boto3 is enough),
-not Ansible. Install these four files in one directory, for example
+not Ansible. Install these five files in one directory, for example
 /usr/local/lib/offsite-backup/ (root-owned, 0644):
 
     roles/duply/files/offsite-backup-tag.py         -> offsite-backup-tag.py
     plugins/module_utils/duplicity_names.py         -> duplicity_names.py
     plugins/module_utils/duplicity_tagging.py       -> duplicity_tagging.py
     plugins/module_utils/s3_engine.py               -> s3_engine.py
+    plugins/module_utils/offsite_metrics.py         -> offsite_metrics.py (state files)
 
 and run it with python3 (it has no shebang and is not executable):
 
@@ -47,7 +48,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 
 EXIT_OK = 0
@@ -56,7 +56,7 @@ EXIT_USAGE = 2
 # Attempts per request, retries included, by botocore's standard retry mode: the only
 # retry layer (the engine retries nothing).
 MAX_ATTEMPTS = 5
-LIBRARY = ('duplicity_names.py', 's3_engine.py', 'duplicity_tagging.py')
+LIBRARY = ('duplicity_names.py', 's3_engine.py', 'duplicity_tagging.py', 'offsite_metrics.py')
 
 
 def parse_args(argv):
@@ -91,14 +91,15 @@ def parse_args(argv):
 
 
 def load_engine(lib_dir):
-    """Import duplicity_tagging (and with it duplicity_names and s3_engine) from lib_dir."""
+    """Import duplicity_tagging (with duplicity_names and s3_engine) and offsite_metrics from lib_dir."""
     lib_dir = os.path.abspath(lib_dir or os.path.dirname(os.path.abspath(__file__)))
     for name in LIBRARY:
         if not os.path.isfile(os.path.join(lib_dir, name)):
             raise RuntimeError('%s is missing from %s (use --lib-dir or OFFSITE_BACKUP_LIB)' % (name, lib_dir))
     sys.path.insert(0, lib_dir)
     import duplicity_tagging  # pylint: disable=import-error,import-outside-toplevel
-    return duplicity_tagging
+    import offsite_metrics  # pylint: disable=import-error,import-outside-toplevel
+    return duplicity_tagging, offsite_metrics
 
 
 # boto3 1.36 and later send and check CRC checksums on every request unless told
@@ -132,27 +133,10 @@ def state_path(state_dir, bucket, prefix):
     return os.path.join(state_dir, 'tag-%s.json' % digest)
 
 
-def read_state(path):
-    """The saved state, or None when there is none or it cannot be read (then the pass sweeps)."""
-    try:
-        with open(path, encoding='utf-8') as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-def write_state(path, state):
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.tag-', suffix='.json')
-    try:
-        with os.fdopen(handle, 'w', encoding='utf-8') as out:
-            json.dump(state, out, sort_keys=True)
-            out.write('\n')
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+def write_state(metrics, path, state):
+    # offsite_metrics makes missing directories with the umask's mode; this one holds only the marks.
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    metrics.write_atomic(path, json.dumps(state, sort_keys=True) + '\n', mode=0o600)
 
 
 def make_client(boto3, args, max_pool):
@@ -171,7 +155,7 @@ def make_client(boto3, args, max_pool):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        engine = load_engine(args.lib_dir)
+        engine, metrics = load_engine(args.lib_dir)
     except (RuntimeError, ImportError) as exc:
         print('offsite-backup-tag: %s' % exc, file=sys.stderr)
         return EXIT_USAGE
@@ -195,7 +179,7 @@ def main(argv=None):
         plan = (None, 'every object')
         if args.state_dir is not None:
             path = state_path(args.state_dir, args.bucket, args.prefix)
-            state = read_state(path)
+            state = metrics.read_state(path)
             plan = engine.plan_pass(state, args.bucket, args.prefix, *tag, now=time.time(), sweep_days=sweep_days,
                                     force_sweep=args.full_sweep)
     except ValueError as exc:
@@ -225,8 +209,9 @@ def main(argv=None):
         status = EXIT_FAILED if result['counts']['by_action']['failed'] else EXIT_OK
     if path is not None and not args.check:
         try:
-            write_state(path, engine.next_mark(state, result, args.bucket, args.prefix, *tag, now=time.time(),
-                                               complete=not result.get('incomplete')))
+            mark = engine.next_mark(state, result, args.bucket, args.prefix, *tag, now=time.time(),
+                                    complete=not result.get('incomplete'))
+            write_state(metrics, path, mark)
         except OSError as exc:
             # The objects are tagged as wanted; only the next pass costs more (it sweeps).
             print('offsite-backup-tag: warning: cannot keep the state in %s (the next pass reads every '

@@ -498,13 +498,13 @@ def test_new_counts_and_summary():
 def host_lib(tmp_path, monkeypatch):
     lib = tmp_path / 'lib'
     lib.mkdir()
-    for name in ('duplicity_names.py', 's3_engine.py', 'duplicity_tagging.py'):
+    for name in ('duplicity_names.py', 's3_engine.py', 'duplicity_tagging.py', 'offsite_metrics.py'):
         shutil.copy(os.path.join(MODULE_UTILS, name), str(lib / name))
-    for name in ('duplicity_names', 's3_engine', 'duplicity_tagging'):
+    for name in ('duplicity_names', 's3_engine', 'duplicity_tagging', 'offsite_metrics'):
         monkeypatch.delitem(sys.modules, name, raising=False)
     monkeypatch.setattr(sys, 'path', list(sys.path))
     yield str(lib)
-    for name in ('duplicity_names', 's3_engine', 'duplicity_tagging'):
+    for name in ('duplicity_names', 's3_engine', 'duplicity_tagging', 'offsite_metrics'):
         sys.modules.pop(name, None)
 
 
@@ -738,7 +738,7 @@ def test_one_request_gets_at_most_the_configured_attempts(host_lib, monkeypatch,
     # botocore's standard mode backs off up to 20 s between attempts: no waiting here.
     monkeypatch.setattr(time, 'sleep', lambda seconds: None)
     try:
-        engine = helper.load_engine(host_lib)
+        engine = helper.load_engine(host_lib)[0]
         import boto3  # pylint: disable=import-outside-toplevel
         args = types.SimpleNamespace(endpoint_url='http://127.0.0.1:%d' % server.server_address[1], region='us-east-1')
         client = helper.make_client(boto3, args, 1)
