@@ -28,7 +28,7 @@ OS_PACKAGES := mmdebstrap arch-test qemu-user-static binfmt-support gnupg rsync 
 # time (README, Testing): these in the host lane, after lint ...
 MOLECULE_SCENARIOS ?= default unattended tiering restore pip protect arm64
 # ... and these in the controller lane, after sanity, units and integration (arm alone,
-# under emulation, takes about half as long as that whole matrix). make molecule-all
+# under emulation, takes about as long as that whole matrix). make molecule-all
 # runs both.
 SIDE_SCENARIOS ?= split arm drill
 # The controllers sanity, units and integration run on (requirements/controller-*.txt):

@@ -54,18 +54,20 @@ if __name__.startswith('ansible_collections.'):
     from ansible_collections.offsite.backup.plugins.module_utils.duplicity_names import KINDS, glacierable, parse
     from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
         DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RETRYABLE_CODES, ListingError, call, check_concurrency,
-        describe_error, error_code, is_retryable, iter_objects, run_concurrently)
+        describe_error, error_code, is_retryable, iter_objects, run_concurrently, throttle_of,
+        watch_throttling)
 else:  # the host-side helper imports this file as a top-level module beside duplicity_names.py and s3_engine.py
     from duplicity_names import KINDS, glacierable, parse  # pylint: disable=import-error
     from s3_engine import (  # pylint: disable=import-error
         DEFAULT_CONCURRENCY, MAX_CONCURRENCY, RETRYABLE_CODES, ListingError, call, check_concurrency,
-        describe_error, error_code, is_retryable, iter_objects, run_concurrently)
+        describe_error, error_code, is_retryable, iter_objects, run_concurrently, throttle_of,
+        watch_throttling)
 
 __all__ = ('ACTIONS', 'ARCHIVED_CLASSES', 'DEFAULT_ARCHIVE_VALUE', 'DEFAULT_CONCURRENCY', 'DEFAULT_KEEP_VALUE',
            'DEFAULT_SWEEP_DAYS', 'DEFAULT_TAG_KEY', 'KIND_ACTIONS', 'MAX_CONCURRENCY', 'MAX_SWEEP_DAYS',
            'RETRYABLE_CODES', 'STATE_VERSION', 'TaggingError', 'desired_value', 'describe_error', 'error_code',
            'is_retryable', 'new_counts', 'new_state', 'next_mark', 'plan_pass', 'summary', 'tag_objects',
-           'validate_tag')
+           'throttle_of', 'validate_tag')
 
 DEFAULT_TAG_KEY = 'glacierable'
 DEFAULT_ARCHIVE_VALUE = 'true'
@@ -219,7 +221,7 @@ def tag_objects(client, bucket, keys=None, prefix='',
     listing_errors = []
     work = _to_tag(_until_it_fails(source, listing_errors), result, archive_value, keep_value, sample_size,
                    newer_than)
-    for item, outcome in run_concurrently(tag, work, concurrency):
+    for item, outcome in run_concurrently(tag, work, concurrency, throttle=watch_throttling(client, concurrency)):
         _record(result, item[0], item[1], outcome, sample_size)
     result['failed_objects'].sort(key=lambda entry: entry['key'])
     if listing_errors:

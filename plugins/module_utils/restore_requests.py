@@ -20,12 +20,14 @@ if __name__.startswith('ansible_collections.'):
     from ansible_collections.offsite.backup.plugins.module_utils.restore_states import (
         classify, needs_head, restore_state, storage_class_of)
     from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
-        DEFAULT_CONCURRENCY, call, check_concurrency, describe_error, error_code, iter_objects, run_concurrently)
+        DEFAULT_CONCURRENCY, call, check_concurrency, describe_error, error_code, iter_objects, run_concurrently,
+        watch_throttling)
 else:  # imported as top-level modules beside each other (host helpers, benchmarks)
     from restore_estimate import DEFAULT_DAYS, DEFAULT_TIER, TIERS  # pylint: disable=import-error
     from restore_states import classify, needs_head, restore_state, storage_class_of  # pylint: disable=import-error
     from s3_engine import (  # pylint: disable=import-error
-        DEFAULT_CONCURRENCY, call, check_concurrency, describe_error, error_code, iter_objects, run_concurrently)
+        DEFAULT_CONCURRENCY, call, check_concurrency, describe_error, error_code, iter_objects, run_concurrently,
+        watch_throttling)
 
 
 DEFAULT_WAIT_TIMEOUT = 43200
@@ -115,7 +117,7 @@ def head_objects(client, bucket, keys, concurrency=DEFAULT_CONCURRENCY, call_arg
     """HeadObject for every key, concurrently; return {key: head_object() result}."""
     version_ids = version_ids or {}
     return dict(run_concurrently(lambda key: head_object(client, bucket, key, call_args, version_ids.get(key)),
-                                 list(keys), concurrency))
+                                 list(keys), concurrency, throttle=watch_throttling(client, concurrency)))
 
 
 def restore_request(days, tier, tier_name):
@@ -159,7 +161,8 @@ def restore_objects(client, bucket, objects, days=DEFAULT_DAYS, tier=DEFAULT_TIE
     def one(item):
         key, tier_name = item
         return restore_object(client, bucket, key, days, tier, tier_name, call_args, version_ids.get(key))
-    return dict((item[0], outcome) for item, outcome in run_concurrently(one, list(objects), concurrency))
+    return dict((item[0], outcome) for item, outcome in run_concurrently(
+        one, list(objects), concurrency, throttle=watch_throttling(client, concurrency)))
 
 
 def classify_all(client, bucket, entries, concurrency=DEFAULT_CONCURRENCY, call_args=None, now=None):

@@ -6,7 +6,8 @@
 
 One implementation of: ListObjectsV2 and ListObjectVersions pagination (iter_objects(),
 iter_versions()), the bounded, windowed thread pool (run_concurrently()), the
-concurrency check (check_concurrency()), and what
+concurrency check (check_concurrency()), the adaptive limit on requests in flight
+(Throttle, watch_throttling(), throttle_of()), and what
 an error from the client is (is_client_error(), error_code(), is_retryable(),
 describe_error()).
 
@@ -27,7 +28,10 @@ name BotoCoreError in their ancestry (connection errors, timeouts, ...); anythin
 
 from __future__ import annotations
 
+import threading
+import weakref
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
@@ -53,6 +57,23 @@ RETRYABLE_CODES = frozenset((
     'PriorRequestNotComplete',
 ))
 RETRYABLE_STATUS = frozenset((429, 500, 502, 503, 504))
+# The answers that mean "fewer requests at a time" (S3's SlowDown is a 503): a Throttle
+# halves its limit on them. Other transient errors (500, a timeout) are only retried.
+THROTTLING_CODES = frozenset((
+    'SlowDown',
+    'Throttling',
+    'ThrottlingException',
+    'ThrottledException',
+    'RequestThrottled',
+    'RequestThrottledException',
+    'RequestLimitExceeded',
+    'TooManyRequests',
+    'TooManyRequestsException',
+    'BandwidthLimitExceeded',
+    'ServiceUnavailable',
+    'Unavailable',
+))
+THROTTLING_STATUS = frozenset((429, 503))
 # HeadObject answers have no body, so botocore reports the HTTP status as the code.
 RETRYABLE_HEAD_CODES = ('500', '502', '503', '504')
 # Answered with HTTP 503 but not transient: Expedited capacity is not available now.
@@ -121,19 +142,22 @@ def check_concurrency(concurrency):
         raise ValueError('concurrency must be from 1 to %d (an integer), got %r' % (MAX_CONCURRENCY, concurrency))
 
 
-def run_concurrently(function, items, concurrency):
+def run_concurrently(function, items, concurrency, throttle=None):
     """Yield (item, function(item)) for every item, at most ``concurrency`` at a time, as they finish.
 
     At most 4 x concurrency items are queued or in flight, so a long input (a listing of
-    millions of keys) is never all in memory at once. An exception raised by
+    millions of keys) is never all in memory at once. With a ``throttle`` (a Throttle,
+    as throttle_of(client) gives), each call also waits for one of its slots, so fewer
+    run at once while the endpoint answers SlowDown. An exception raised by
     ``function`` propagates to the caller (after the running calls finish).
     """
     check_concurrency(concurrency)
+    work = function if throttle is None else _in_slot(function, throttle)
     window = concurrency * 4
     pending = {}
     with ThreadPoolExecutor(max_workers=concurrency) as executor:
         for item in items:
-            pending[executor.submit(function, item)] = item
+            pending[executor.submit(work, item)] = item
             if len(pending) >= window:
                 done, dummy = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -142,6 +166,129 @@ def run_concurrently(function, items, concurrency):
             done, dummy = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield pending.pop(future), future.result()
+
+
+def _in_slot(function, throttle):
+    def work(item):
+        with throttle.slot():
+            return function(item)
+    return work
+
+
+# ---- adaptive limit ------------------------------------------------------------------
+
+class Throttle(object):
+    """An adaptive limit on the requests one client has in flight, shared by its threads.
+
+    The limit starts at ``ceiling`` (the concurrency asked for). A throttling answer
+    (throttled(): SlowDown, a 503 or 429, ...) halves it, down to 1, once per round: an
+    answer to a request that began before the last halving (in the same slot() of the
+    same thread) does not lower it again. Every ``limit`` requests that finish after it raise it by one, back up to
+    ``ceiling`` (additive increase, multiplicative decrease, as TCP does). The client's
+    retry layer still retries each throttled request; the Throttle only sends fewer at
+    once, so the retries stop being throttled too.
+    """
+
+    def __init__(self, ceiling):
+        check_concurrency(ceiling)
+        self.ceiling = ceiling
+        self.limit = ceiling
+        self.lowest = ceiling
+        self.events = 0
+        self.decreases = 0
+        self._in_flight = 0
+        self._round = 0
+        self._finished_since = 0
+        self._condition = threading.Condition()
+        self._request = threading.local()
+
+    @contextmanager
+    def slot(self):
+        """Hold one of the limit's slots for the duration of a request (waits for one)."""
+        with self._condition:
+            while self._in_flight >= self.limit:
+                self._condition.wait()
+            self._in_flight += 1
+            self._request.round = self._round
+        try:
+            yield
+        finally:
+            self._request.round = None
+            with self._condition:
+                self._in_flight -= 1
+                self._finished_since += 1
+                if self.limit < self.ceiling and self._finished_since >= self.limit:
+                    self.limit += 1
+                    self._finished_since = 0
+                self._condition.notify_all()
+
+    def throttled(self):
+        """Record a throttling answer; halve the limit unless this thread's request began before the last halving."""
+        started = getattr(self._request, 'round', None)
+        with self._condition:
+            self.events += 1
+            if started is not None and started < self._round:
+                return
+            self.limit = max(1, self.limit // 2)
+            self.lowest = min(self.lowest, self.limit)
+            self.decreases += 1
+            self._round += 1
+            self._finished_since = 0
+
+    def summary(self):
+        """What the throttle saw: throttling answers, decreases, lowest and current limit."""
+        with self._condition:
+            return {'ceiling': self.ceiling, 'throttled': self.events, 'decreases': self.decreases,
+                    'lowest_limit': self.lowest, 'limit': self.limit}
+
+
+def is_throttling(response):
+    """True when a botocore attempt's (http_response, parsed) tuple is a throttling answer."""
+    if not isinstance(response, tuple) or len(response) != 2:
+        return False
+    http, parsed = response
+    code = ((parsed or {}).get('Error') or {}).get('Code') if isinstance(parsed, dict) else None
+    if code in NOT_RETRYABLE_CODES:
+        return False
+    if code in THROTTLING_CODES:
+        return True
+    return getattr(http, 'status_code', None) in THROTTLING_STATUS
+
+
+_THROTTLES = weakref.WeakKeyDictionary()
+_THROTTLES_LOCK = threading.Lock()
+
+
+def watch_throttling(client, ceiling):
+    """The Throttle of ``client`` (made with ``ceiling`` the first time), fed by every attempt's answer.
+
+    It listens on botocore's ``needs-retry`` event, which every attempt's answer passes
+    through, retried or not, whichever layer retries; the handler returns None, so it
+    never changes a retry decision. A client without botocore's event system (a test's
+    fake) gets a Throttle that only its own calls to throttled() lower.
+    """
+    with _THROTTLES_LOCK:
+        throttle = _THROTTLES.get(client)
+        if throttle is None:
+            throttle = Throttle(ceiling)
+            _THROTTLES[client] = throttle
+            events = getattr(getattr(client, 'meta', None), 'events', None)
+            if events is not None:
+                events.register('needs-retry.s3', _throttle_handler(throttle), unique_id='offsite-backup-throttle')
+    return throttle
+
+
+def _throttle_handler(throttle):
+    def handler(response=None, **kwargs):  # pylint: disable=unused-argument
+        if is_throttling(response):
+            throttle.throttled()
+    return handler
+
+
+def throttle_of(client):
+    """The Throttle watch_throttling() gave ``client``, or None."""
+    with _THROTTLES_LOCK:
+        return _THROTTLES.get(client)
 
 
 # ---- pagination ----------------------------------------------------------------------

@@ -223,6 +223,7 @@ from ansible_collections.offsite.backup.plugins.module_utils.s3_engine import (
     describe_error,
     iter_versions,
     run_concurrently,
+    watch_throttling,
 )
 
 STEP_LIST_LIMIT = 1000
@@ -270,7 +271,8 @@ def rewind_sources(client, bucket, keys, concurrency):
     def one(key):
         response, exc = call(client.head_object, CALL_ARGS, Bucket=bucket, Key=key)
         return None if exc is not None else (response.get('Metadata') or {}).get(REWIND_SOURCE)
-    return dict((key, source) for key, source in run_concurrently(one, list(keys), concurrency) if source)
+    return dict((key, source) for key, source in run_concurrently(
+        one, list(keys), concurrency, throttle=watch_throttling(client, concurrency)) if source)
 
 
 def archived_states(client, bucket, steps, concurrency):
@@ -389,7 +391,8 @@ def main():
                                  % (len(outcome['unreadable']), outcome['seconds']), **result)
         result['restores']['waiting'] = []
 
-    errors = run_concurrently(lambda step: apply_step(client, bucket, step), steps, params['concurrency'])
+    errors = run_concurrently(lambda step: apply_step(client, bucket, step), steps, params['concurrency'],
+                              throttle=watch_throttling(client, params['concurrency']))
     result['failed_objects'] = sorted((dict(key=step['key'], error=error) for step, error in errors if error),
                                       key=lambda item: item['key'])
     if result['failed_objects']:

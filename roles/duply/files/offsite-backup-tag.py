@@ -195,6 +195,7 @@ def main(argv=None):
 
     where = 's3://%s/%s' % (args.bucket, args.prefix)
     started = time.monotonic()
+    client = None
     try:
         client = make_client(boto3, args, options['concurrency'])
         result = engine.tag_objects(client, args.bucket, prefix=args.prefix, check_mode=args.check,
@@ -220,14 +221,18 @@ def main(argv=None):
     for failed in result['failed_objects']:
         print('offsite-backup-tag: failed: %s (%s): %s' % (json.dumps(failed['key']), failed['kind'], failed['error']),
               file=sys.stderr)
+    throttle = engine.throttle_of(client) if client is not None else None
+    throttling = throttle.summary() if throttle is not None else None
     if args.json:
         result = dict(result, bucket=args.bucket, prefix=args.prefix, seconds=round(time.monotonic() - started, 3),
-                      plan=plan[1])
+                      plan=plan[1], throttling=throttling)
         print(json.dumps(result, sort_keys=True))
     else:
-        print('offsite-backup-tag: %s%s: %s in %.1fs%s' % (
+        print('offsite-backup-tag: %s%s: %s in %.1fs%s%s' % (
             where, ' (%s)' % plan[1] if path else '', engine.summary(result), time.monotonic() - started,
-            ' (incomplete: the listing failed)' if result.get('incomplete') else ''))
+            ' (incomplete: the listing failed)' if result.get('incomplete') else '',
+            '; S3 asked to slow down %(throttled)d times, requests at once went down to %(lowest_limit)d' % throttling
+            if throttling and throttling['throttled'] else ''))
     return status
 
 

@@ -184,3 +184,158 @@ def test_versions_pages_are_followed_and_markers_marked():
     with pytest.raises(engine.ListingError) as error:
         list(engine.iter_versions(VersionPages(entries, fail_after=2), 'b', 'p/'))
     assert error.value.count == 2 and 'versions of s3://b/p/' in str(error.value)
+
+
+# ---- adaptive limit ------------------------------------------------------------------
+
+def test_throttle_halves_once_per_round_and_climbs_back():
+    throttle = engine.Throttle(16)
+    with throttle.slot():
+        throttle.throttled()
+        assert (throttle.limit, throttle.decreases) == (8, 1)
+        throttle.throttled()  # the same request, retried after the halving: no second one
+        assert (throttle.limit, throttle.decreases, throttle.events) == (8, 1, 2)
+    for dummy in range(7):  # with the one above, 8 requests finish after the halving
+        with throttle.slot():
+            pass
+    assert throttle.limit == 9
+    with throttle.slot():  # a request of the new round
+        throttle.throttled()
+    assert (throttle.limit, throttle.lowest) == (4, 4)
+    throttle.throttled()  # outside any request (a listing page): always a new round
+    assert (throttle.limit, throttle.lowest) == (2, 2)
+    for dummy in range(sum(range(2, 16)) + 100):
+        with throttle.slot():
+            pass
+    assert throttle.limit == 16  # never past the ceiling
+    assert throttle.summary() == {'ceiling': 16, 'throttled': 4, 'decreases': 3, 'lowest_limit': 2, 'limit': 16}
+
+
+def test_throttle_never_goes_below_one_and_checks_its_ceiling():
+    throttle = engine.Throttle(2)
+    for dummy in range(5):
+        with throttle.slot():
+            throttle.throttled()
+            assert throttle.limit == 1
+    assert throttle.lowest == 1 and throttle.decreases == 5
+    assert throttle.limit == 2  # each request that finished since brought it back up
+    with pytest.raises(ValueError):
+        engine.Throttle(0)
+    with pytest.raises(ValueError):
+        engine.Throttle(65)
+
+
+def endpoint_with_capacity(capacity, pause=0.002):
+    """A request function for an endpoint that answers SlowDown while more than ``capacity`` are in flight.
+
+    Like a client's retry layer, it retries a throttled request after a pause, and tells
+    the throttle of each throttling answer, as watch_throttling()'s handler does.
+    """
+    lock = threading.Lock()
+    state = {'in_flight': 0, 'throttled': 0, 'served': 0}
+
+    def request(item, throttle=None):
+        while True:
+            with lock:
+                busy = state['in_flight'] >= capacity
+                if busy:
+                    state['throttled'] += 1
+                else:
+                    state['in_flight'] += 1
+            if not busy:
+                time.sleep(pause)
+                with lock:
+                    state['in_flight'] -= 1
+                    state['served'] += 1
+                return item
+            if throttle is not None:
+                throttle.throttled()
+            time.sleep(pause)
+    return request, state
+
+
+def test_a_throttle_keeps_requests_within_what_the_endpoint_takes():
+    request, fixed = endpoint_with_capacity(4)
+    assert sorted(item for item, dummy in engine.run_concurrently(request, range(400), 32)) == list(range(400))
+
+    request, adaptive = endpoint_with_capacity(4)
+    throttle = engine.Throttle(32)
+    done = engine.run_concurrently(lambda item: request(item, throttle), range(400), 32, throttle=throttle)
+    assert sorted(item for item, dummy in done) == list(range(400))
+
+    assert fixed['served'] == adaptive['served'] == 400
+    # At a fixed 32, most attempts are turned away; the throttle comes down to the
+    # endpoint's capacity and only probes above it now and then.
+    assert fixed['throttled'] > 400
+    assert adaptive['throttled'] * 4 < fixed['throttled']
+    assert throttle.lowest <= 4
+    assert throttle.decreases >= 3
+
+
+class Events(object):
+    """botocore's event system as far as watch_throttling() uses it."""
+
+    def __init__(self):
+        self.handlers = {}
+
+    def register(self, event, handler, unique_id=None):
+        self.handlers.setdefault(event, {})[unique_id or id(handler)] = handler
+
+    def emit(self, event, **kwargs):
+        return [handler(**kwargs) for handler in self.handlers.get(event, {}).values()]
+
+
+class Meta(object):
+    def __init__(self):
+        self.events = Events()
+
+
+class Http(object):
+    def __init__(self, status_code):
+        self.status_code = status_code
+
+
+class EventClient(object):
+    def __init__(self):
+        self.meta = Meta()
+
+
+def answer(status, code=None):
+    return (Http(status), {'Error': {'Code': code}} if code else {})
+
+
+def test_watch_throttling_lowers_on_throttling_answers_only():
+    client = EventClient()
+    assert engine.throttle_of(client) is None
+    throttle = engine.watch_throttling(client, 16)
+    assert engine.watch_throttling(client, 64) is throttle and engine.throttle_of(client) is throttle
+    emit = client.meta.events.emit
+    for response in (None, answer(200), answer(500, 'InternalError'), answer(404, 'NoSuchKey'),
+                     answer(503, 'GlacierExpeditedRetrievalNotAvailable')):
+        assert emit('needs-retry.s3', response=response, attempts=1) == [None]
+    assert throttle.events == 0 and throttle.limit == 16
+    assert emit('needs-retry.s3', response=answer(503, 'SlowDown'), attempts=1) == [None]
+    assert (throttle.events, throttle.limit) == (1, 8)
+    for dummy in range(8):
+        with throttle.slot():
+            pass
+    emit('needs-retry.s3', response=answer(503), attempts=2)  # HeadObject: a status, no body
+    assert throttle.events == 2 and throttle.limit == 4
+    emit('needs-retry.s3', response=answer(400, 'RequestLimitExceeded'), attempts=1)
+    assert throttle.events == 3 and throttle.limit == 2
+    assert len(client.meta.events.handlers['needs-retry.s3']) == 1
+
+
+def test_a_client_without_events_gets_a_throttle_its_calls_lower():
+    client = Pages([], 10)
+    throttle = engine.watch_throttling(client, 8)
+    assert engine.throttle_of(client) is throttle and throttle.limit == 8
+
+
+def test_is_throttling():
+    assert engine.is_throttling(answer(503, 'SlowDown'))
+    assert engine.is_throttling(answer(429))
+    assert not engine.is_throttling(answer(500))
+    assert not engine.is_throttling(None)
+    assert engine.is_throttling((Http(503), None))
+    assert not engine.is_throttling(('not', 'a response', 'tuple'))
