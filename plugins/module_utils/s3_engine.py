@@ -183,10 +183,10 @@ class Throttle(object):
     The limit starts at ``ceiling`` (the concurrency asked for). A throttling answer
     (throttled(): SlowDown, a 503 or 429, ...) halves it, down to 1, once per round: an
     answer to a request that began before the last halving (in the same slot() of the
-    same thread) does not lower it again. Every ``limit`` requests that finish after it raise it by one, back up to
-    ``ceiling`` (additive increase, multiplicative decrease, as TCP does). The client's
-    retry layer still retries each throttled request; the Throttle only sends fewer at
-    once, so the retries stop being throttled too.
+    same thread) does not lower it again. Every ``limit`` requests that finish after it
+    raise it by one, back up to ``ceiling`` (additive increase, multiplicative decrease,
+    as TCP does). The client's retry layer still retries each throttled request; the
+    Throttle only sends fewer at once, so the retries stop being throttled too.
     """
 
     def __init__(self, ceiling):
