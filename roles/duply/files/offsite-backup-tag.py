@@ -231,7 +231,7 @@ def main(argv=None):
         print('offsite-backup-tag: %s%s: %s in %.1fs%s%s' % (
             where, ' (%s)' % plan[1] if path else '', engine.summary(result), time.monotonic() - started,
             ' (incomplete: the listing failed)' if result.get('incomplete') else '',
-            '; S3 asked to slow down %(throttled)d times, requests at once went down to %(lowest_limit)d' % throttling
+            '; throttling answers from S3: %(throttled)d, requests at once went down to %(lowest_limit)d' % throttling
             if throttling and throttling['throttled'] else ''))
     return status
 

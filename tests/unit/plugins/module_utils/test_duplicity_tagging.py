@@ -628,6 +628,41 @@ def test_helper_tags_and_summarises(host_lib, fake_boto3, capsys):
     assert result['counts']['by_action']['already_correct'] == len(pi)
 
 
+def test_helper_says_when_s3_throttled_it(host_lib, fake_boto3, capsys):
+    s3 = fake_boto3['s3']
+    handlers = []
+    s3.meta = types.SimpleNamespace(events=types.SimpleNamespace(
+        register=lambda event, handler, unique_id=None: handlers.append((event, handler))))
+    put, lock, throttled = s3.put_object_tagging, threading.Lock(), []
+
+    def put_throttled_once(**kwargs):
+        # The first request is answered SlowDown once, then its retry goes through, as
+        # botocore's retry layer would make it look to the engine.
+        with lock:
+            first = not throttled
+            throttled.append(kwargs['Key'])
+        if first:
+            for dummy, handler in handlers:
+                handler(response=(types.SimpleNamespace(status_code=503), {'Error': {'Code': 'SlowDown'}}), attempts=1)
+        return put(**kwargs)
+    s3.put_object_tagging = put_throttled_once
+    helper = load_helper()
+    status = helper.main(['--lib-dir', host_lib, '--bucket', 'bucket', '--prefix', 'pi/', '--concurrency', '8'])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert [event for event, dummy in handlers] == ['needs-retry.s3']
+    assert out.rstrip().endswith('; throttling answers from S3: 1, requests at once went down to 4')
+
+    status = helper.main(['--lib-dir', host_lib, '--bucket', 'bucket', '--prefix', 'pi/', '--json'])
+    result = json.loads(capsys.readouterr()[0])
+    assert status == 0
+    # The fake session hands out the same client again, and with it the same throttle:
+    # no new throttling answer, and the limit has been climbing back since.
+    throttling = result['throttling']
+    assert (throttling['ceiling'], throttling['throttled'], throttling['lowest_limit']) == (8, 1, 4)
+    assert 4 < throttling['limit'] <= 8
+
+
 def test_helper_reports_failures_and_exits_1(host_lib, fake_boto3, capsys, monkeypatch):
     bad = 'nas/with space/ünïcødé duplicity-full.%s.manifest.gpg' % T0
     fake_boto3['s3'].fail('PutObjectTagging', bad, FakeClientError('AccessDenied', 'PutObjectTagging', 403))
