@@ -36,29 +36,8 @@ from contextlib import contextmanager
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
 
-# Error codes worth another attempt: throttling and transient server-side errors.
-RETRYABLE_CODES = frozenset((
-    'SlowDown',
-    'Throttling',
-    'ThrottlingException',
-    'ThrottledException',
-    'RequestThrottled',
-    'RequestThrottledException',
-    'RequestLimitExceeded',
-    'TooManyRequests',
-    'TooManyRequestsException',
-    'BandwidthLimitExceeded',
-    'ServiceUnavailable',
-    'Unavailable',
-    'InternalError',
-    'InternalFailure',
-    'RequestTimeout',
-    'RequestTimeoutException',
-    'PriorRequestNotComplete',
-))
-RETRYABLE_STATUS = frozenset((429, 500, 502, 503, 504))
 # The answers that mean "fewer requests at a time" (S3's SlowDown is a 503): a Throttle
-# halves its limit on them. Other transient errors (500, a timeout) are only retried.
+# halves its limit on them.
 THROTTLING_CODES = frozenset((
     'SlowDown',
     'Throttling',
@@ -73,6 +52,16 @@ THROTTLING_CODES = frozenset((
     'ServiceUnavailable',
     'Unavailable',
 ))
+# Error codes worth another attempt: throttling, and transient server-side errors, which
+# are only retried.
+RETRYABLE_CODES = THROTTLING_CODES | frozenset((
+    'InternalError',
+    'InternalFailure',
+    'RequestTimeout',
+    'RequestTimeoutException',
+    'PriorRequestNotComplete',
+))
+RETRYABLE_STATUS = frozenset((429, 500, 502, 503, 504))
 THROTTLING_STATUS = frozenset((429, 503))
 # HeadObject answers have no body, so botocore reports the HTTP status as the code.
 RETRYABLE_HEAD_CODES = ('500', '502', '503', '504')
