@@ -29,7 +29,9 @@ options:
   settings:
     description:
       - The role's C(duply_*) variables without the C(duply_) prefix (C(bucket), C(gpg_mode), C(tiering) and
-        so on), plus C(duplicity_version), the installed duplicity version or empty.
+        so on), plus C(duplicity_version), the installed duplicity version or empty, and
+        C(duplicity_version_pending), true while the duplicity role has not run yet: the
+        checks that need the installed version are left for later.
     type: dict
     required: true
   host:

@@ -297,6 +297,12 @@ def _runner_errors(at, profile, eff):
     return errors
 
 
+def _version_pending(settings):
+    """True before the duplicity role has run in this play (the playbook's early check):
+    the rules that depend on the installed version wait for the duply role's own check."""
+    return _str(settings.get('duplicity_version_pending')).lower() in ('true', 'yes', '1')
+
+
 def _tiering_errors(at, eff, settings):
     tiering = eff['tiering']
     strategy = tiering.get('strategy')
@@ -320,7 +326,7 @@ def _tiering_errors(at, eff, settings):
         errors.append("%s.batch '%s' verifies, which reads every volume back: that fails once volumes sit in %s; "
                       "use 'backup_purge --force' or tiering.strategy none" % (at, eff['batch'], storage_class))
     version = _str(settings.get('duplicity_version'))
-    if strategy == 'storage_class' and not version_at_least(version or '0', '2.0'):
+    if strategy == 'storage_class' and not _version_pending(settings) and not version_at_least(version or '0', '2.0'):
         errors.append(
             '%s.tiering.strategy storage_class needs duplicity 2.0 or later: duplicity %s also uploads the '
             'signature files to %s, which strands every later backup once the local cache is lost. Use strategy '
@@ -336,7 +342,7 @@ def _upload_errors(at, profile, settings):
     if not _DIGITS.match(str(concurrency)) or int(concurrency) > MAX_UPLOAD_CONCURRENCY:
         errors.append("%s.upload_concurrency must be a whole number from 0 to %d, not '%s'"
                       % (at, MAX_UPLOAD_CONCURRENCY, _str(concurrency)))
-    elif int(concurrency) > 0:
+    elif int(concurrency) > 0 and not _version_pending(settings):
         version = _str(settings.get('duplicity_version'))
         if not version_at_least(version or '0', '3.0'):
             errors.append(
@@ -557,7 +563,8 @@ def profile_view(profiles, settings, host):
     """Everything the duply role needs to know about its profiles, computed once.
 
     profiles: ``duply_profiles``; settings: the ``duply_*`` variables without the prefix,
-    plus ``duplicity_version``; host: ``inventory_hostname``.
+    plus ``duplicity_version`` and, when it is not known yet, ``duplicity_version_pending``;
+    host: ``inventory_hostname``.
     """
     merged = merge(profiles, settings)
     effective = {}

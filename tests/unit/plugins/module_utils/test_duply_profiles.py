@@ -340,6 +340,18 @@ def test_each_rule_gives_exactly_its_message(profile, settings, message):
     assert errors_of(profile, **settings) == [message]
 
 
+def test_version_rules_wait_while_the_version_is_pending():
+    # The playbook checks every role before any runs: duplicity is not installed yet, so
+    # only the duply role's own check, after the duplicity role, applies these rules.
+    for pending in (True, 'True', 'true'):
+        assert errors_of(one(tiering={'strategy': 'storage_class'}, upload_concurrency=4),
+                         duplicity_version='', duplicity_version_pending=pending) == []
+    assert len(errors_of(one(tiering={'strategy': 'storage_class'}, upload_concurrency=4),
+                         duplicity_version='', duplicity_version_pending='False')) == 2
+    assert errors_of(one(upload_concurrency=17), duplicity_version_pending=True) == [
+        AT + ".upload_concurrency must be a whole number from 0 to 16, not '17'"]
+
+
 def test_valid_edge_values_pass():
     assert errors_of(one(require_mount='/srv/docs/', heartbeat_url='https://hc.example/ping/x', lock_wait='5',
                          schedule={'minute': '*/15', 'weekday': '1-5'}, logrotate={'size': '500k'},
