@@ -30,8 +30,8 @@ options:
     description:
       - The role's C(duply_*) variables without the C(duply_) prefix (C(bucket), C(gpg_mode), C(tiering) and
         so on), plus C(duplicity_version), the installed duplicity version or empty, and
-        C(duplicity_version_pending), true while the duplicity role has not run yet: the
-        checks that need the installed version are left for later.
+        C(duplicity_version_pending), true while the duplicity role has not run yet, which
+        leaves the checks that need the installed version for later.
     type: dict
     required: true
   host:
