@@ -27,10 +27,10 @@ OS_PACKAGES := mmdebstrap arch-test qemu-user-static binfmt-support gnupg rsync 
 # make test splits the scenarios over its two lanes so that both end at about the same
 # time (README, Testing): these in the host lane, after lint ...
 MOLECULE_SCENARIOS ?= default unattended tiering pip protect arm64
-# ... and these in the controller lane, after sanity, units and integration (arm alone,
-# under emulation, takes about as long as that whole matrix). make molecule-all
-# runs both.
-SIDE_SCENARIOS ?= split restore arm drill
+# ... and these in the controller lane, after sanity, units and integration. arm first:
+# the two emulated scenarios (arm here, arm64 last in the host lane) should overlap as
+# little as possible. make molecule-all runs both.
+SIDE_SCENARIOS ?= arm split restore drill
 # The controllers sanity, units and integration run on (requirements/controller-*.txt):
 # the oldest ansible-core meta/runtime.yml supports, with amazon.aws at galaxy.yml's
 # floor, and the newest. Lint, molecule and the demo use the main venv (ansible 12).
