@@ -14,6 +14,7 @@ Everything else is moto's own. Started by scripts/services with moto_server's ar
 import contextvars
 import sys
 
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3 import models, responses
 from moto.server import main
 
@@ -45,7 +46,20 @@ def restore_object(self, bucket_name, key_name, days, type_):
     return had_expiry_date
 
 
+_backend_for_host = DomainDispatcherApplication.get_backend_for_host
+_BACKENDS = {}
+
+
+def backend_for_host(self, host):
+    try:
+        return _BACKENDS[host]
+    except KeyError:
+        backend = _BACKENDS[host] = _backend_for_host(self, host)
+        return backend
+
+
 responses.ACTION_MAP['BUCKET']['HEAD']['DEFAULT'] = 'ListBucket'
+DomainDispatcherApplication.get_backend_for_host = backend_for_host
 responses.S3Response._key_response_post = key_response_post
 models.S3Backend.restore_object = restore_object
 

@@ -7,15 +7,22 @@ the endpoint away without losing what the endpoint stores.
 --latency-ms D holds every chunk D/2 ms in each direction, so each round trip through the
 relay takes D ms longer, as over a home uplink to S3; chunks are not held back by the ones
 before them, so the relay adds delay, not a bandwidth limit.
+
+--rate-kbps R also caps what each connection carries at R kilobytes a second in each
+direction (a chunk waits for the ones before it to have passed at that rate). It models a
+path where one TCP connection cannot fill the uplink (a window-limited or lossy long-haul
+flow), so that several connections carry more than one; the connections are not limited
+together.
 """
 
 import argparse
 import asyncio
 
 
-async def pipe(reader, writer, delay):
+async def pipe(reader, writer, delay, rate=0.0):
     loop = asyncio.get_running_loop()
     queue = asyncio.Queue()
+    free_at = 0.0
 
     async def deliver():
         while True:
@@ -34,12 +41,15 @@ async def pipe(reader, writer, delay):
             data = await reader.read(65536)
             if not data:
                 break
-            if delay:
+            if rate:
+                free_at = max(loop.time(), free_at) + len(data) / rate
+                queue.put_nowait((free_at + delay, data))
+            elif delay:
                 queue.put_nowait((loop.time() + delay, data))
             else:
                 writer.write(data)
                 await writer.drain()
-        queue.put_nowait((loop.time() + delay, None))
+        queue.put_nowait((max(loop.time(), free_at) + delay, None))
         await sender
     except (ConnectionError, asyncio.CancelledError):
         pass
@@ -53,6 +63,8 @@ async def main():
     parser.add_argument("--listen", required=True)
     parser.add_argument("--target", required=True)
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every round trip (default 0)")
+    parser.add_argument("--rate-kbps", type=float, default=0.0,
+                        help="kilobytes a second each connection carries each way (default 0: no limit)")
     args = parser.parse_args()
     listen_host, listen_port = args.listen.rsplit(":", 1)
     target_host, target_port = args.target.rsplit(":", 1)
@@ -61,6 +73,7 @@ async def main():
     if target_host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("tcp_proxy relays to loopback only")
     delay = max(args.latency_ms, 0.0) / 2000.0
+    rate = max(args.rate_kbps, 0.0) * 1000.0
 
     async def handle(client_reader, client_writer):
         try:
@@ -68,7 +81,8 @@ async def main():
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(pipe(client_reader, upstream_writer, delay), pipe(upstream_reader, client_writer, delay))
+        await asyncio.gather(pipe(client_reader, upstream_writer, delay, rate),
+                             pipe(upstream_reader, client_writer, delay, rate))
 
     server = await asyncio.start_server(handle, listen_host, int(listen_port))
     async with server:
