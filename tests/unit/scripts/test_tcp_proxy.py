@@ -67,28 +67,28 @@ def relay(target, *args):
             time.sleep(0.05)
 
 
-def round_trip(port, payload):
-    """Send payload through the relay and read the echo; return (echo, seconds)."""
-    started = time.monotonic()
-    with socket.create_connection(('127.0.0.1', port), timeout=30) as connection:
-        connection.sendall(len(payload).to_bytes(8, 'big') + payload)
-        echo = b''
-        while True:
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            echo += chunk
-    return echo, time.monotonic() - started
+def round_trip(target, payload, *args):
+    """Send payload through a relay started with args and read the echo; return (echo, seconds)."""
+    process, port = relay(target, *args)
+    try:
+        started = time.monotonic()
+        with socket.create_connection(('127.0.0.1', port), timeout=30) as connection:
+            connection.sendall(len(payload).to_bytes(8, 'big') + payload)
+            echo = b''
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                echo += chunk
+        return echo, time.monotonic() - started
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_relays_bytes_unchanged_with_delay_and_rate(sink):
     payload = os.urandom(300000)
-    process, port = relay(sink, '--latency-ms', '20', '--rate-kbps', '2000')
-    try:
-        echo, dummy = round_trip(port, payload)
-    finally:
-        process.kill()
-        process.wait()
+    echo, dummy = round_trip(sink, payload, '--latency-ms', '20', '--rate-kbps', '2000')
     assert echo == payload
 
 
@@ -96,12 +96,7 @@ def test_rate_holds_a_connection_to_its_kilobytes_per_second(sink):
     # 256 KB each way at 512 KB/s cannot take less than half a second each way, whatever
     # the machine: a relay that ignored the rate would take a few milliseconds.
     payload = os.urandom(256000)
-    process, port = relay(sink, '--rate-kbps', '512')
-    try:
-        echo, seconds = round_trip(port, payload)
-    finally:
-        process.kill()
-        process.wait()
+    echo, seconds = round_trip(sink, payload, '--rate-kbps', '512')
     assert echo == payload
     assert seconds >= 2 * 0.45
 
