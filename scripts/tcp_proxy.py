@@ -41,11 +41,9 @@ async def pipe(reader, writer, delay, rate=0.0):
             data = await reader.read(65536)
             if not data:
                 break
-            if rate:
-                free_at = max(loop.time(), free_at) + len(data) / rate
+            if delay or rate:
+                free_at = max(loop.time(), free_at) + (len(data) / rate if rate else 0.0)
                 queue.put_nowait((free_at + delay, data))
-            elif delay:
-                queue.put_nowait((loop.time() + delay, data))
             else:
                 writer.write(data)
                 await writer.drain()
